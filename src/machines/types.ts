@@ -1,0 +1,159 @@
+// Domain types shared by every layer (machines, actors, script, store, surfaces).
+// Types only: no runtime code, so anything may import this file without breaking the one-way import rule.
+
+export type JsonSchema = Record<string, unknown>
+
+/** Status of one agent actor. `skipped` = never started (cap, budget, run stopped before it was queued). */
+export type AgentStatus = 'queued' | 'running' | 'done' | 'failed' | 'stopped' | 'skipped'
+export type AgentFinalStatus = 'done' | 'failed' | 'stopped' | 'skipped'
+
+/** Status of a run (the workflow actor's top-level state, plus `denied` when approval was refused). */
+export type RunStatus =
+  | 'planning'
+  | 'awaitingApproval'
+  | 'running'
+  | 'paused'
+  | 'completed'
+  | 'failed'
+  | 'stopped'
+  | 'denied'
+
+export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'stopped', 'denied']
+
+export interface Tokens {
+  input: number
+  output: number
+  reasoning: number
+  cacheRead: number
+  cacheWrite: number
+}
+
+export const ZERO_TOKENS: Tokens = Object.freeze({ input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 })
+
+/** `opts` of the script's `agent(prompt, opts)` call (DESIGN §3), after validation. */
+export interface AgentOptions {
+  label?: string
+  phase?: string
+  schema?: JsonSchema
+  model?: string
+  effort?: string
+  agentType?: string
+  isolation?: 'worktree'
+  timeoutMs?: number
+}
+
+/**
+ * One `agent()` call as the sandbox hands it to the host: the phase is resolved (opts.phase or the current
+ * `phase()`), and `key` is the stable replay key = hash(prompt, schema, model, agentType, effort, phase) + '-' +
+ * occurrence number of that hash in the run (src/script/keys.ts).
+ */
+export interface AgentCall {
+  key: string
+  prompt: string
+  phase: string
+  opts: AgentOptions
+}
+
+/** The host interface the sandbox calls into. The actor runtime implements it; tests use an in-process one. */
+export interface AgentBackend {
+  /** Resolves to the agent's text, or parsed object when opts.schema was given; `null` when it failed/stopped/skipped. */
+  agent(call: AgentCall): Promise<unknown>
+  phase(title: string): void
+  log(message: string): void
+  /** Token budget: total is null when no budget was set. */
+  budget(): { total: number | null; spent: number }
+  /** Runs a saved or bundled workflow inline (one level deep); resolves to its returned value. */
+  workflow(nameOrRef: string, args: unknown): Promise<unknown>
+  /** A quality gate: runs a shell command in the project dir. */
+  gate(command: string, opts?: { timeoutMs?: number }): Promise<GateResult>
+}
+
+export interface GateResult {
+  ok: boolean
+  exitCode: number
+  output: string
+}
+
+/** A tool call seen on an agent's OpenCode session. */
+export interface ToolCallInfo {
+  id: string
+  tool: string
+  status: 'pending' | 'running' | 'completed' | 'error'
+  title?: string
+  /** The tool's input, JSON, truncated for display. */
+  input?: string
+  at: number
+}
+
+/** Progress an executor reports while an agent runs. */
+export type AgentActivity =
+  | { type: 'session'; sessionId: string }
+  | { type: 'tool'; call: ToolCallInfo }
+  | { type: 'permission'; requestId: string; permission: string; patterns: string[] }
+  | { type: 'retry'; attempt: number; error: string }
+  | { type: 'stalled'; sinceMs: number }
+
+export interface ExecResult {
+  /** Final text, or the structured object for schema agents. */
+  result: unknown
+  tokens: Tokens
+  cost: number
+  sessionId?: string
+}
+
+/**
+ * The I/O of one agent actor: run one agent to completion. OpenCode sessions in production
+ * (src/actors/opencode-executor.ts); an instant in-process executor for unit tests and benchmarks.
+ * Must reject when `signal` aborts (STOP), and reject with an Error whose message says what failed.
+ */
+export interface AgentExecutor {
+  run(call: AgentCall, ctx: { signal: AbortSignal; emit(activity: AgentActivity): void }): Promise<ExecResult>
+}
+
+/** Events on the runtime's single rxjs stream: feeds the CLI progress, the TUI, the control channel and the journal. */
+export type RuntimeEvent =
+  | { type: 'run.status'; runId: string; status: RunStatus; error?: string; at: number }
+  | { type: 'run.meta'; runId: string; name: string; description?: string; phases: { title: string; detail?: string }[]; at: number }
+  | { type: 'phase.started'; title: string; at: number }
+  | {
+      type: 'agent.queued'
+      key: string
+      label: string
+      phase: string
+      prompt: string
+      model?: string
+      at: number
+    }
+  | { type: 'agent.started'; key: string; attempt: number; at: number }
+  | { type: 'agent.session'; key: string; sessionId: string; at: number }
+  | { type: 'agent.tool'; key: string; call: ToolCallInfo; at: number }
+  | { type: 'agent.permission'; key: string; requestId: string; permission: string; patterns: string[]; at: number }
+  | { type: 'agent.stalled'; key: string; sinceMs: number; at: number }
+  | { type: 'agent.retry'; key: string; attempt: number; error: string; at: number }
+  | {
+      type: 'agent.finished'
+      key: string
+      status: AgentFinalStatus
+      tokens: Tokens
+      cost: number
+      /** true when answered from the journal on resume (no model call). */
+      cached: boolean
+      error?: string
+      /** First ~200 chars of the result, for lists; the full result is in agents/<key>.json. */
+      preview?: string
+      at: number
+    }
+  | { type: 'log'; message: string; level?: 'info' | 'warn' | 'error'; at: number }
+  | { type: 'run.result'; result: unknown; at: number }
+
+/** Where the runtime's totals land: `--json` summary shape (DESIGN §9). */
+export interface RunSummary {
+  runId: string
+  status: 'completed' | 'failed' | 'stopped' | 'denied'
+  result: unknown
+  error?: string
+  agents: { total: number; done: number; failed: number; stopped: number; cached: number }
+  tokens: { input: number; output: number; reasoning: number; total: number }
+  elapsedMs: number
+  runDir: string
+}
