@@ -62,11 +62,13 @@ export interface AgentBackend {
   log(message: string): void
   /** Token budget: total is null when no budget was set. */
   budget(): { total: number | null; spent: number }
-  /** Runs a saved or bundled workflow inline (one level deep); resolves to its returned value. */
-  workflow(nameOrRef: string, args: unknown): Promise<unknown>
   /** A quality gate: runs a shell command in the project dir. */
   gate(command: string, opts?: { timeoutMs?: number }): Promise<GateResult>
 }
+
+/** Finds the source of a saved or bundled workflow for the script's `workflow(nameOrRef, args)`. Throws a
+ *  user-facing Error when there is none. */
+export type WorkflowResolver = (nameOrRef: string) => Promise<{ name: string; source: string }>
 
 export interface GateResult {
   ok: boolean
@@ -157,3 +159,15 @@ export interface RunSummary {
   elapsedMs: number
   runDir: string
 }
+
+/**
+ * Control commands: what the TUI keys, `ocdw stop/pause/restart`, the plugin's workflow_control and the control
+ * channel send. They are the workflow actor's own events, nothing else.
+ */
+export type ControlCommand =
+  | { type: 'STOP' }
+  | { type: 'PAUSE' }
+  | { type: 'RESUME' }
+  | { type: 'STOP_AGENT'; key: string }
+  | { type: 'RESTART_AGENT'; key: string }
+  | { type: 'PERMISSION_REPLY'; key: string; requestId: string; reply: 'once' | 'always' | 'reject' }
