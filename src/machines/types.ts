@@ -110,6 +110,10 @@ export interface ExecResult {
  */
 export interface AgentExecutor {
   run(call: AgentCall, ctx: { signal: AbortSignal; emit(activity: AgentActivity): void }): Promise<ExecResult>
+  /** Answers a permission request an agent raised (surfaced as an `agent.permission` event). */
+  replyPermission?(requestId: string, reply: 'once' | 'always' | 'reject'): Promise<void>
+  /** Runs a shell command for the script's `gate()` (through the OpenCode server's shell in production). */
+  shell?(command: string, opts?: { timeoutMs?: number }): Promise<GateResult>
 }
 
 /** Events on the runtime's single rxjs stream: feeds the CLI progress, the TUI, the control channel and the journal. */

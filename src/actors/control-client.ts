@@ -1,0 +1,84 @@
+// The control channel client: how another process (TUI, `ocdw stop`, the plugin) reaches a live run.
+import { readFileSync } from 'node:fs'
+import { connect, type Socket } from 'node:net'
+import { join } from 'node:path'
+import type { RunView } from '../machines/run-view.js'
+import type { ControlCommand, RuntimeEvent } from '../machines/types.js'
+import { CONTROL_FILE } from './control-protocol.js'
+
+/** The socket of a live run, or undefined when no process is serving it (finished or crashed). */
+export function liveSocketOf(runDir: string): string | undefined {
+  try {
+    const info = JSON.parse(readFileSync(join(runDir, CONTROL_FILE), 'utf8')) as { socket: string; pid: number }
+    process.kill(info.pid, 0)
+    return info.socket
+  } catch {
+    return undefined
+  }
+}
+
+function open(runDir: string): Promise<Socket> {
+  const socketPath = liveSocketOf(runDir)
+  if (!socketPath) {
+    return Promise.reject(new Error(`No process is running this run (${runDir}); resume it with \`ocdw resume\` first.`))
+  }
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath)
+    socket.setEncoding('utf8')
+    socket.once('connect', () => resolve(socket))
+    socket.once('error', (err) =>
+      reject(new Error(`Could not reach the process running ${runDir} (${(err as NodeJS.ErrnoException).code ?? err.message}); it may have just ended.`)),
+    )
+  })
+}
+
+function lines(socket: Socket, onLine: (msg: any) => void): void {
+  let buffer = ''
+  socket.on('data', (chunk: string) => {
+    buffer += chunk
+    let nl: number
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl)
+      buffer = buffer.slice(nl + 1)
+      if (line.trim()) onLine(JSON.parse(line))
+    }
+  })
+}
+
+async function request(runDir: string, body: Record<string, unknown>): Promise<any> {
+  const socket = await open(runDir)
+  return new Promise((resolve, reject) => {
+    lines(socket, (msg) => {
+      socket.end()
+      if (msg.ok) resolve(msg)
+      else reject(new Error(msg.error))
+    })
+    socket.once('close', () => reject(new Error('The run closed the control connection before answering.')))
+    socket.write(JSON.stringify({ id: 1, ...body }) + '\n')
+  })
+}
+
+/** Sends one control command (an actor event) to a live run. */
+export async function sendControl(runDir: string, command: ControlCommand): Promise<void> {
+  await request(runDir, { op: 'command', command })
+}
+
+/** The live run's current view. */
+export async function fetchLiveView(runDir: string): Promise<RunView> {
+  return (await request(runDir, { op: 'view' })).view
+}
+
+/** Streams a live run: first its whole view, then every runtime event. Returns an unsubscribe function. */
+export async function watchLive(
+  runDir: string,
+  handlers: { view(view: RunView): void; event(event: RuntimeEvent): void; end?(): void },
+): Promise<() => void> {
+  const socket = await open(runDir)
+  lines(socket, (msg) => {
+    if (msg.type === 'view') handlers.view(msg.view)
+    else if (msg.type === 'event') handlers.event(msg.event)
+  })
+  socket.on('close', () => handlers.end?.())
+  socket.write(JSON.stringify({ id: 1, op: 'watch' }) + '\n')
+  return () => socket.destroy()
+}

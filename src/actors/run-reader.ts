@@ -1,0 +1,73 @@
+// Reading a run for the surfaces (`ocdw ls/show`, the TUI, the plugin): a live run answers over its control channel,
+// a finished one from view.json, a crashed one (no view.json) from its journal.
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { applyEvent, emptyRunView, type RunView } from '../machines/run-view.js'
+import { readJournal } from '../store/journal.js'
+import { readRunFile, type RunFile } from '../store/run-file.js'
+import { fetchLiveView, liveSocketOf } from './control-client.js'
+import { VIEW_FILE } from './run-recorder.js'
+
+export function isLive(runDir: string): boolean {
+  return liveSocketOf(runDir) !== undefined
+}
+
+export async function loadRunView(runDir: string): Promise<{ view: RunView; run: RunFile; live: boolean }> {
+  const run = readRunFile(runDir)
+  if (isLive(runDir)) {
+    try {
+      return { view: await fetchLiveView(runDir), run, live: true }
+    } catch {
+      /* ended between the check and the request: read it from disk */
+    }
+  }
+  return { view: readViewFromDisk(runDir, run), run, live: false }
+}
+
+export function readViewFromDisk(runDir: string, run: RunFile): RunView {
+  const file = join(runDir, VIEW_FILE)
+  let view: RunView | undefined
+  if (existsSync(file)) {
+    try {
+      view = JSON.parse(readFileSync(file, 'utf8')) as RunView
+    } catch {
+      view = undefined
+    }
+  }
+  view ??= viewFromJournal(runDir, run)
+  // run.json is the authority on how the run ended (a crash leaves the view saying `running`).
+  view.status = run.status as RunView['status']
+  if (run.error) view.error = run.error
+  return view
+}
+
+/** Rebuilds what it can of a view from the journal: agents that started or finished, phases, logs. */
+function viewFromJournal(runDir: string, run: RunFile): RunView {
+  const view = emptyRunView(run.id, run.name)
+  const { entries } = readJournal(runDir)
+  const zero = { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 }
+  const seen = new Set<string>()
+  const queue = (key: string, phase = '', label = key, at: number) => {
+    if (seen.has(key)) return
+    seen.add(key)
+    applyEvent(view, { type: 'agent.queued', key, label, phase, prompt: '', at })
+  }
+  for (const e of entries as any[]) {
+    if (e.t === 'phase') applyEvent(view, { type: 'phase.started', title: e.title, at: e.at })
+    else if (e.t === 'log') applyEvent(view, { type: 'log', message: e.message, level: e.level, at: e.at })
+    else if (e.t === 'agent.started') {
+      queue(e.key, undefined, undefined, e.at)
+      applyEvent(view, { type: 'agent.started', key: e.key, attempt: e.attempt, at: e.at })
+    } else if (e.t === 'agent.done') {
+      queue(e.key, e.phase, e.label, e.at)
+      applyEvent(view, { type: 'agent.finished', key: e.key, status: 'done', tokens: e.tokens ?? zero, cost: e.cost ?? 0, cached: false, at: e.at })
+    } else if (e.t === 'agent.failed') {
+      queue(e.key, undefined, undefined, e.at)
+      applyEvent(view, { type: 'agent.finished', key: e.key, status: 'failed', error: e.error, tokens: e.tokens ?? zero, cost: e.cost ?? 0, cached: false, at: e.at })
+    } else if (e.t === 'agent.stopped') {
+      queue(e.key, undefined, undefined, e.at)
+      applyEvent(view, { type: 'agent.finished', key: e.key, status: 'stopped', tokens: zero, cost: 0, cached: false, at: e.at })
+    }
+  }
+  return view
+}

@@ -1,0 +1,93 @@
+// Everything a run writes to its directory while it runs: journal lines (synchronous, before the script sees a
+// result), agents/<key>.json (async, atomic), and the throttled snapshot.json and view.json.
+import { join } from 'node:path'
+import type { RunView } from '../machines/run-view.js'
+import type { AgentCall, RunStatus, RunSummary } from '../machines/types.js'
+import { writeFileAtomic } from '../store/atomic.js'
+import { writeAgentFile } from '../store/agent-file.js'
+import { openJournal } from '../store/journal.js'
+import { renderReport, writeReport, writeResult } from '../store/report.js'
+import { writeRunFile, type RunFile } from '../store/run-file.js'
+import { createSnapshotWriter } from '../store/snapshot.js'
+import type { SettledEvent } from './script-host.js'
+
+export const VIEW_FILE = 'view.json'
+
+export function createRunRecorder(o: { runDir: string; run: RunFile; throttleMs?: number }) {
+  const journal = openJournal(o.runDir)
+  const throttleMs = o.throttleMs ?? 1000
+  const snapshots = createSnapshotWriter(o.runDir, { throttleMs })
+  let dirty: { getSnapshot: () => unknown; view: RunView } | undefined
+  let timer: NodeJS.Timeout | undefined
+  const pendingWrites = new Set<Promise<unknown>>()
+
+  // The persisted snapshot is computed only when the throttle fires: serialising 10,000 children per transition
+  // would make the runtime quadratic.
+  function flushDirty(): void {
+    timer = undefined
+    if (!dirty) return
+    const { getSnapshot, view } = dirty
+    dirty = undefined
+    snapshots.write(getSnapshot())
+    writeFileAtomic(join(o.runDir, VIEW_FILE), JSON.stringify(view))
+  }
+
+  return {
+    journal,
+    markDirty(getSnapshot: () => unknown, view: RunView): void {
+      dirty = { getSnapshot, view }
+      if (!timer) {
+        timer = setTimeout(flushDirty, throttleMs)
+        timer.unref()
+      }
+    },
+    agentSettled(key: string, call: AgentCall | undefined, settled: SettledEvent, view: RunView): void {
+      const agent = view.agents.find((a) => a.key === key)
+      const write = writeAgentFile(o.runDir, key, {
+        key,
+        prompt: call?.prompt ?? agent?.prompt ?? '',
+        options: call?.opts ?? {},
+        phase: call?.phase ?? agent?.phase ?? '',
+        label: call?.opts.label ?? agent?.label ?? key,
+        sessionId: settled.sessionId ?? agent?.sessionId,
+        status: settled.status,
+        tokens: agent?.tokens,
+        cost: agent?.cost,
+        tools: agent?.tools ?? [],
+        result: settled.result ?? null,
+        error: settled.error,
+        attempt: agent?.attempt ?? 1,
+        startedAt: agent?.startedAt,
+        endedAt: Date.now(),
+      } as never)
+      const p = Promise.resolve(write).catch(() => undefined)
+      pendingWrites.add(p)
+      p.finally(() => pendingWrites.delete(p))
+    },
+    async finish(f: { summary: RunSummary; view: RunView; snapshot: unknown; result: unknown; status: RunStatus; error?: string; endedAt: number }): Promise<void> {
+      if (timer) clearTimeout(timer)
+      timer = undefined
+      dirty = undefined
+      await Promise.all(pendingWrites)
+      snapshots.write(f.snapshot)
+      await snapshots.flush()
+      writeFileAtomic(join(o.runDir, VIEW_FILE), JSON.stringify(f.view))
+      const a = f.summary.agents
+      const run: RunFile = {
+        ...o.run,
+        status: f.status,
+        endedAt: f.endedAt,
+        ...(f.error ? { error: f.error } : {}),
+        totals: {
+          agents: { total: a.total, done: a.done, failed: a.failed, stopped: a.stopped, skipped: 0, cached: a.cached },
+          tokens: f.summary.tokens,
+          cost: f.view.cost,
+        },
+      } as RunFile
+      if (f.status === 'completed') writeResult(o.runDir, f.result)
+      writeReport(o.runDir, renderReport(f.view, run))
+      writeRunFile(o.runDir, run)
+      journal.close()
+    },
+  }
+}

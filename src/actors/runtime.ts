@@ -1,0 +1,256 @@
+// The actor runtime: one run = one workflow actor (src/machines/workflow.ts) whose script actor runs the sandbox and
+// whose agent children run on an AgentExecutor (OpenCode in production). This file wires those pieces together; the
+// disk side lives in run-recorder.ts, the sandbox-facing host in script-host.ts.
+import { cpus } from 'node:os'
+import { Subject, type Observable } from 'rxjs'
+import { createActor, fromPromise, type InspectionEvent, type Observer } from 'xstate'
+import { applyEvent, emptyRunView, type RunView } from '../machines/run-view.js'
+import type {
+  AgentActivity,
+  AgentCall,
+  AgentExecutor,
+  ControlCommand,
+  ExecResult,
+  GateResult,
+  RunStatus,
+  RunSummary,
+  RuntimeEvent,
+  WorkflowResolver,
+} from '../machines/types.js'
+import { runStatusOf, workflowMachine } from '../machines/workflow.js'
+import { parseScript } from '../script/meta.js'
+import { runScript } from '../script/sandbox.js'
+import { createRunRecorder } from './run-recorder.js'
+import { createScriptHost } from './script-host.js'
+import { startControlServer, type ControlServer } from './control-server.js'
+import { openRun, type OpenedRun } from './run-open.js'
+
+export interface StartRunOptions {
+  projectDir: string
+  /** The script source (new run). Ignored on resume: the run's own script.js runs again. */
+  script?: string
+  args?: unknown
+  executor: AgentExecutor
+  /** Resume this run instead of starting a new one. */
+  resumeRunId?: string
+  concurrency?: number
+  maxAgents?: number
+  budget?: number | null
+  resolveWorkflow?: WorkflowResolver
+  gate?: (command: string, opts?: { timeoutMs?: number }) => Promise<GateResult>
+  /** xstate inspection observer (the CLI's --inspect passes the Stately inspector's). */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void)
+  /** Extra fields recorded in run.json's options (model, server, offline...). */
+  recordOptions?: Record<string, unknown>
+  /** Serve the control channel (default true). */
+  control?: boolean
+  sandboxLimits?: { memoryBytes?: number; sliceMs?: number; cpuMs?: number }
+  /** How often the snapshot and view files are rewritten (ms). */
+  snapshotThrottleMs?: number
+}
+
+export interface RunHandle {
+  runId: string
+  runDir: string
+  events: Observable<RuntimeEvent>
+  view(): RunView
+  /** Sends a control command (an actor event) to the run. */
+  send(command: ControlCommand): void
+  done: Promise<RunSummary>
+}
+
+/** Default concurrency: agent work is I/O-bound, so more than the core count, within reason. */
+export function defaultConcurrency(): number {
+  return Math.min(16, Math.max(2, cpus().length - 2))
+}
+
+export const DEFAULT_MAX_AGENTS = 1000
+
+export async function startRun(options: StartRunOptions): Promise<RunHandle> {
+  const opened: OpenedRun = await openRun(options)
+  const { runId, runDir, parsed, cached } = opened
+  const startedAt = Date.now()
+
+  const subject = new Subject<RuntimeEvent>()
+  const view = emptyRunView(runId, parsed.meta.name)
+  subject.subscribe((ev) => applyEvent(view, ev))
+  const emit = (ev: RuntimeEvent) => subject.next(ev)
+  const recorder = createRunRecorder({ runDir, run: opened.runFile, throttleMs: options.snapshotThrottleMs })
+
+  const calls = new Map<string, AgentCall>()
+  const activity = (key: string, a: AgentActivity) => {
+    const at = Date.now()
+    if (a.type === 'session') emit({ type: 'agent.session', key, sessionId: a.sessionId, at })
+    else if (a.type === 'tool') emit({ type: 'agent.tool', key, call: a.call, at })
+    else if (a.type === 'permission') emit({ type: 'agent.permission', key, requestId: a.requestId, permission: a.permission, patterns: a.patterns, at })
+    else if (a.type === 'retry') emit({ type: 'agent.retry', key, attempt: a.attempt, error: a.error, at })
+    else if (a.type === 'stalled') emit({ type: 'agent.stalled', key, sinceMs: a.sinceMs, at })
+  }
+
+  let scriptResult: unknown = null
+  let scriptWarnings: string[] = []
+  let host: ReturnType<typeof createScriptHost> | undefined
+
+  const machine = workflowMachine.provide({
+    actors: {
+      execute: fromPromise<ExecResult, { call: AgentCall; attempt: number }>(({ input, signal }) =>
+        options.executor.run(input.call, { signal, emit: (a) => activity(input.call.key, a) }),
+      ),
+      script: fromPromise<unknown, unknown>(async ({ signal }) => {
+        const outcome = await runScript(parsed, {
+          backend: host!,
+          args: opened.args,
+          resolveWorkflow: options.resolveWorkflow,
+          limits: options.sandboxLimits,
+          signal,
+        })
+        if (outcome.status === 'failed') throw new Error(outcome.error)
+        if (outcome.status === 'completed') {
+          scriptResult = outcome.result
+          scriptWarnings = outcome.warnings
+        }
+        return scriptResult
+      }),
+    },
+  })
+
+  const actor = createActor(machine, {
+    input: {
+      runId,
+      concurrency: opened.options.concurrency,
+      maxAgents: opened.options.maxAgents,
+      budgetTotal: opened.options.budget,
+      requireApproval: false,
+      meta: { name: parsed.meta.name, phases: parsed.meta.phases ?? [] },
+    },
+    snapshot: opened.snapshot as never,
+    inspect: options.inspect as never,
+  })
+
+  host = createScriptHost({
+    actor,
+    cached,
+    calls,
+    emit,
+    journal: recorder.journal,
+    budget: () => ({ total: opened.options.budget, spent: view.tokens.input + view.tokens.output + view.tokens.reasoning }),
+    gate: options.gate,
+    onSettled: (key, record) => recorder.agentSettled(key, calls.get(key), record, view),
+  })
+
+  actor.on('*', (ev: any) => {
+    const at = Date.now()
+    switch (ev.type) {
+      case 'agent.queued':
+        emit({ type: 'agent.queued', key: ev.key, label: ev.label, phase: ev.phase, prompt: ev.prompt, model: ev.model, at })
+        break
+      case 'agent.started':
+        recorder.journal.append({ t: 'agent.started', key: ev.key, attempt: ev.attempt, at })
+        emit({ type: 'agent.started', key: ev.key, attempt: ev.attempt, at })
+        break
+      case 'agent.settled':
+        host!.settle(ev)
+        break
+      case 'phase.started':
+        recorder.journal.append({ t: 'phase', title: ev.title, at })
+        emit({ type: 'phase.started', title: ev.title, at })
+        break
+      case 'run.status':
+        recorder.journal.append({ t: 'run', status: ev.status, at })
+        emit({ type: 'run.status', runId, status: ev.status, error: ev.error, at })
+        break
+      case 'permission.reply':
+        options.executor.replyPermission?.(ev.requestId, ev.reply)
+        break
+    }
+  })
+
+  emit({ type: 'run.meta', runId, name: parsed.meta.name, description: parsed.meta.description, phases: parsed.meta.phases ?? [], at: startedAt })
+  for (const w of parsed.warnings) emit({ type: 'log', message: w, level: 'warn', at: startedAt })
+  subject.subscribe((ev) => {
+    if (ev.type === 'log') recorder.journal.append({ t: 'log', message: ev.message, level: ev.level, at: ev.at })
+  })
+
+  let control: ControlServer | undefined
+  const done = new Promise<RunSummary>((resolve, reject) => {
+    let lastStatus: RunStatus | undefined
+    actor.subscribe({
+      next: (snapshot) => {
+        recorder.markDirty(() => actor.getPersistedSnapshot(), view)
+        const status = runStatusOf(snapshot as never)
+        if (status !== lastStatus) {
+          lastStatus = status
+          if (!view.startedAt) view.startedAt = startedAt
+        }
+        if (snapshot.status === 'done' || snapshot.status === 'error') {
+          const error = snapshot.status === 'error' ? String((snapshot as any).error?.message ?? (snapshot as any).error) : (snapshot.context as any)?.error
+          finish(status, error).then(resolve, reject)
+        }
+      },
+      error: (err) => finish('failed', (err as Error).message).then(resolve, reject),
+    })
+  })
+
+  let finished = false
+  async function finish(status: RunStatus, error?: string): Promise<RunSummary> {
+    if (finished) return (await done)!
+    finished = true
+    const endedAt = Date.now()
+    const final = (['completed', 'failed', 'stopped', 'denied'].includes(status) ? status : 'failed') as RunSummary['status']
+    if (final === 'completed') emit({ type: 'run.result', result: scriptResult, at: endedAt })
+    if (view.status !== final) emit({ type: 'run.status', runId, status: final, error, at: endedAt })
+    for (const w of scriptWarnings) emit({ type: 'log', message: w, level: 'warn', at: endedAt })
+    const summary = summarize(view, runId, runDir, final, final === 'completed' ? scriptResult : null, error, endedAt - startedAt)
+    await recorder.finish({ summary, view, snapshot: actor.getPersistedSnapshot(), result: scriptResult, status: final, error, endedAt })
+    await control?.close()
+    subject.complete()
+    opened.release()
+    return summary
+  }
+
+  const send = (command: ControlCommand) => {
+    if (finished) throw new Error(`Run ${runId} has already ended; nothing to ${command.type.toLowerCase().replace('_', ' ')}.`)
+    if ((command.type === 'STOP_AGENT' || command.type === 'RESTART_AGENT') && !view.agents.some((a) => a.key === command.key)) {
+      throw new Error(`Run ${runId} has no agent with key ${command.key}; \`ocdw show ${runId}\` lists the keys.`)
+    }
+    actor.send(command)
+  }
+
+  actor.start()
+  if (options.control !== false) control = await startControlServer({ runDir, getView: () => view, events: subject, onCommand: send })
+  actor.send({ type: 'SCRIPT.READY' } as never)
+
+  return { runId, runDir, events: subject.asObservable(), view: () => view, send, done }
+}
+
+function summarize(
+  view: RunView,
+  runId: string,
+  runDir: string,
+  status: RunSummary['status'],
+  result: unknown,
+  error: string | undefined,
+  elapsedMs: number,
+): RunSummary {
+  const agents = { total: 0, done: 0, failed: 0, stopped: 0, cached: 0 }
+  for (const a of view.agents) {
+    agents.total++
+    if (a.status === 'done') agents.done++
+    else if (a.status === 'failed') agents.failed++
+    else if (a.status === 'stopped' || a.status === 'skipped') agents.stopped++
+    if (a.cached) agents.cached++
+  }
+  const t = view.tokens
+  return {
+    runId,
+    status,
+    result,
+    ...(error ? { error } : {}),
+    agents,
+    tokens: { input: t.input, output: t.output, reasoning: t.reasoning, total: t.input + t.output + t.reasoning },
+    elapsedMs,
+    runDir,
+  }
+}
+
+export { parseScript }

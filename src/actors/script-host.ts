@@ -1,0 +1,140 @@
+// The AgentBackend the sandbox calls: turns the script's agent() calls into workflow-actor events and the actor's
+// `agent.settled` emissions back into the script's resolved promises. Completed agents of an earlier attempt of the
+// run (the journal) answer at once, without an actor or a model call: that is resume.
+import type { AgentBackend, AgentCall, GateResult, RuntimeEvent, Tokens } from '../machines/types.js'
+import type { JournalEntry } from '../store/journal.js'
+import { deferred, type Deferred } from './deferred.js'
+
+export interface CachedAgent {
+  result: unknown
+  tokens: Tokens
+  cost: number
+  phase: string
+  label?: string
+}
+
+export interface SettledEvent {
+  key: string
+  status: 'done' | 'failed' | 'stopped' | 'skipped'
+  result?: unknown
+  error?: string
+  reason?: string
+  tokens?: Tokens
+  cost?: number
+  sessionId?: string
+  cached?: boolean
+}
+
+export interface ScriptHostDeps {
+  actor: { send(event: any): void }
+  cached: Map<string, CachedAgent>
+  calls: Map<string, AgentCall>
+  emit(ev: RuntimeEvent): void
+  journal: { append(entry: JournalEntry): void }
+  budget(): { total: number | null; spent: number }
+  gate?: (command: string, opts?: { timeoutMs?: number }) => Promise<GateResult>
+  onSettled(key: string, settled: SettledEvent): void
+}
+
+const ZERO: Tokens = { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 }
+
+export function createScriptHost(deps: ScriptHostDeps): AgentBackend & { settle(ev: SettledEvent): void } {
+  const pending = new Map<string, Deferred<unknown>>()
+  /** Settlements that arrived before the script asked (agents restored from a snapshot finish on their own). */
+  const early = new Map<string, SettledEvent>()
+  const skipReasons = new Set<string>()
+
+  function resolvePending(key: string, value: unknown): boolean {
+    const d = pending.get(key)
+    if (!d) return false
+    pending.delete(key)
+    d.resolve(value)
+    return true
+  }
+
+  function preview(result: unknown): string | undefined {
+    if (result === null || result === undefined) return undefined
+    const text = typeof result === 'string' ? result : JSON.stringify(result)
+    return text.length > 200 ? text.slice(0, 199) + '…' : text
+  }
+
+  return {
+    agent(call: AgentCall): Promise<unknown> {
+      deps.calls.set(call.key, call)
+      const hit = deps.cached.get(call.key)
+      if (hit) {
+        // Resume: answered from the journal, no actor and no model call. Counted by the workflow as done+cached.
+        const at = Date.now()
+        deps.emit({ type: 'agent.queued', key: call.key, label: call.opts.label ?? call.key, phase: call.phase, prompt: call.prompt, model: call.opts.model, at })
+        deps.emit({ type: 'agent.finished', key: call.key, status: 'done', tokens: hit.tokens, cost: hit.cost, cached: true, preview: preview(hit.result), at })
+        deps.actor.send({ type: 'AGENT.CACHED', key: call.key, phase: call.phase, tokens: hit.tokens, cost: hit.cost })
+        return Promise.resolve(hit.result)
+      }
+      const earlier = early.get(call.key)
+      if (earlier) {
+        early.delete(call.key)
+        return Promise.resolve(earlier.status === 'done' ? earlier.result : null)
+      }
+      const d = deferred<unknown>()
+      pending.set(call.key, d)
+      deps.actor.send({ type: 'AGENT.REQUEST', call })
+      return d.promise
+    },
+
+    settle(ev: SettledEvent): void {
+      const at = Date.now()
+      if (ev.status === 'skipped') {
+        // Refused by the cap or the budget: never started, so nothing to journal; say why once per reason.
+        const reason = ev.reason ?? ev.error ?? 'the agent was skipped'
+        if (!skipReasons.has(reason)) {
+          skipReasons.add(reason)
+          deps.emit({ type: 'log', message: reason, level: 'warn', at })
+        }
+        resolvePending(ev.key, null)
+        return
+      }
+      const tokens = ev.tokens ?? ZERO
+      const cost = ev.cost ?? 0
+      // The journal line is written before the script can see the result: a crash after this point never loses it.
+      if (ev.status === 'done') {
+        const call = deps.calls.get(ev.key)
+        deps.journal.append({ t: 'agent.done', key: ev.key, phase: call?.phase ?? '', label: call?.opts.label ?? ev.key, result: ev.result ?? null, tokens, cost, sessionId: ev.sessionId, at })
+        if (call) deps.cached.set(ev.key, { result: ev.result, tokens, cost, phase: call.phase, label: call.opts.label })
+      } else if (ev.status === 'failed') {
+        deps.journal.append({ t: 'agent.failed', key: ev.key, error: ev.error ?? 'unknown error', tokens, cost, at })
+      } else {
+        deps.journal.append({ t: 'agent.stopped', key: ev.key, at })
+      }
+      deps.emit({
+        type: 'agent.finished',
+        key: ev.key,
+        status: ev.status,
+        tokens,
+        cost,
+        cached: false,
+        error: ev.error ?? ev.reason,
+        preview: preview(ev.result),
+        at,
+      })
+      deps.onSettled(ev.key, ev)
+      if (!resolvePending(ev.key, ev.status === 'done' ? (ev.result ?? null) : null) && ev.status !== 'done') early.set(ev.key, ev)
+    },
+
+    phase(title: string): void {
+      deps.actor.send({ type: 'PHASE', title })
+    },
+
+    log(message: string): void {
+      deps.emit({ type: 'log', message, level: 'info', at: Date.now() })
+    },
+
+    budget() {
+      return deps.budget()
+    },
+
+    async gate(command: string, opts?: { timeoutMs?: number }): Promise<GateResult> {
+      if (!deps.gate) return { ok: false, exitCode: -1, output: 'gate() is not available: this run has no shell to run commands in.' }
+      return deps.gate(command, opts)
+    },
+  }
+}

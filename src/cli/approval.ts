@@ -1,0 +1,121 @@
+// Approval before any agent runs (DESIGN §9, issue 5): shows the workflow's name, description, phases and a caution
+// about size, then Yes / Yes and don't ask again / View raw script / Edit script / No. Modes: default (ask unless
+// consent was recorded), auto (ask on the first launch of a name, record consent), bypass (never ask).
+import { createHash } from 'node:crypto'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline/promises'
+import { parseScript, type ParsedScript } from '../script/meta.js'
+import { hasConsent, recordConsent } from '../store/consent.js'
+import { estimateAgents } from './estimate.js'
+
+export type Decision = { status: 'approved'; source: string } | { status: 'denied'; message: string }
+
+export interface ApprovalRequest {
+  projectDir: string
+  source: string
+  parsed: ParsedScript
+  origin: string
+  mode: 'default' | 'auto' | 'bypass'
+  yes?: boolean
+  input?: NodeJS.ReadableStream
+  output?: NodeJS.WritableStream
+}
+
+export function scriptHash(source: string): string {
+  return createHash('sha256').update(source).digest('hex')
+}
+
+export async function approve(req: ApprovalRequest): Promise<Decision> {
+  if (req.yes || req.mode === 'bypass') return { status: 'approved', source: req.source }
+  const consentKey = { projectDir: req.projectDir, name: req.parsed.meta.name, scriptHash: scriptHash(req.source) }
+  if (hasConsent(consentKey)) return { status: 'approved', source: req.source }
+  const input = req.input ?? process.stdin
+  const output = req.output ?? process.stderr
+  if (!(input as NodeJS.ReadStream).isTTY && !req.input) {
+    return {
+      status: 'denied',
+      message: `The workflow "${req.parsed.meta.name}" needs approval and there is no terminal to ask in; run again with --yes (or --mode bypass) to approve it.`,
+    }
+  }
+  let source = req.source
+  let parsed = req.parsed
+  const rl = createInterface({ input, output, terminal: false })
+  try {
+    for (;;) {
+      output.write(describe(parsed, source, req.origin))
+      const answer = (await rl.question('Choose 1-5: ')).trim().toLowerCase()
+      if (answer === '1' || answer === 'y' || answer === 'yes') {
+        if (req.mode === 'auto') recordConsent({ ...consentKey, scriptHash: scriptHash(source), name: parsed.meta.name })
+        return { status: 'approved', source }
+      }
+      if (answer === '2') {
+        recordConsent({ projectDir: req.projectDir, name: parsed.meta.name, scriptHash: scriptHash(source) })
+        return { status: 'approved', source }
+      }
+      if (answer === '3') {
+        output.write(`\n----- script -----\n${source}\n------------------\n`)
+        continue
+      }
+      if (answer === '4') {
+        const edited = editInEditor(source, output)
+        if (edited === undefined) continue
+        try {
+          parsed = parseScript(edited)
+          source = edited
+        } catch (err) {
+          output.write(`The edited script does not parse: ${(err as Error).message}\nKeeping the previous version.\n`)
+        }
+        continue
+      }
+      if (answer === '5' || answer === 'n' || answer === 'no' || answer === '') {
+        return { status: 'denied', message: `The workflow "${parsed.meta.name}" was not approved; nothing ran.` }
+      }
+      output.write(`"${answer}" is not one of the choices.\n`)
+    }
+  } finally {
+    rl.close()
+  }
+}
+
+function describe(parsed: ParsedScript, source: string, origin: string): string {
+  const m = parsed.meta
+  const lines = [
+    '',
+    `Workflow: ${m.name}  (${origin})`,
+    m.description ? `  ${m.description}` : '',
+    m.phases?.length ? `Phases: ${m.phases.map((p) => p.title).join(' → ')}` : '',
+  ]
+  const estimate = estimateAgents(source)
+  if (estimate.unbounded || estimate.max > 25) {
+    lines.push(`Caution: this script can start ${estimate.unbounded ? 'an open-ended number of' : `up to ${estimate.max}`} agents (more than 25); each uses tokens.`)
+  } else lines.push(`It starts at most about ${estimate.max} agent${estimate.max === 1 ? '' : 's'}.`)
+  lines.push(
+    '',
+    `  1. Yes, run it`,
+    `  2. Yes, and don't ask again for ${m.name} in ${process.cwd()}`,
+    `  3. View raw script`,
+    `  4. Edit script`,
+    `  5. No`,
+    '',
+  )
+  return lines.filter((l, i) => l !== '' || i === 0 || lines[i - 1] !== '').join('\n') + '\n'
+}
+
+function editInEditor(source: string, output: NodeJS.WritableStream): string | undefined {
+  const editor = process.env.VISUAL || process.env.EDITOR
+  if (!editor) {
+    output.write('Set $VISUAL or $EDITOR to edit the script.\n')
+    return undefined
+  }
+  const file = join(mkdtempSync(join(tmpdir(), 'ocdw-edit-')), 'workflow.js')
+  writeFileSync(file, source)
+  const r = spawnSync(editor, [file], { stdio: 'inherit', shell: true })
+  if (r.status !== 0) {
+    output.write(`The editor exited with code ${r.status}; keeping the previous version.\n`)
+    return undefined
+  }
+  return readFileSync(file, 'utf8')
+}

@@ -1,0 +1,37 @@
+// `ocdw ls [--json]`: runs of this project, newest first.
+import type { Command } from 'commander'
+import { isLive } from '../actors/run-reader.js'
+import { listRuns } from '../store/runs.js'
+import { fmtElapsed, fmtTokens } from './format.js'
+
+export function registerLs(program: Command): void {
+  program
+    .command('ls')
+    .description('runs of this project, newest first')
+    .option('--json', 'as JSON')
+    .action((flags: { json?: boolean }) => {
+      const runs = listRuns(process.cwd()).map((r: any) => {
+        const run = r.run ?? r
+        const dir = r.dir
+        // A run whose process died still says `running` in run.json: call it interrupted so the user resumes it.
+        const live = dir ? isLive(dir) : false
+        const status = run.status === 'running' && !live ? 'interrupted' : run.status
+        return { ...run, status, live }
+      })
+      if (flags.json) {
+        process.stdout.write(JSON.stringify(runs, null, 2) + '\n')
+        return
+      }
+      if (!runs.length) {
+        process.stdout.write('No runs in this project yet; start one with `ocdw run`.\n')
+        return
+      }
+      for (const r of runs) {
+        const a = r.totals?.agents ?? {}
+        const elapsed = (r.endedAt ?? Date.now()) - r.startedAt
+        process.stdout.write(
+          `${r.id}  ${String(r.status).padEnd(11)} ${String(r.name).padEnd(24).slice(0, 24)} ${a.done ?? 0}/${a.total ?? 0} agents  ${fmtTokens(r.totals?.tokens?.total ?? 0)} tok  ${fmtElapsed(elapsed)}\n`,
+        )
+      }
+    })
+}

@@ -1,0 +1,90 @@
+// `ocdw run`: a script file, a saved/bundled workflow by name, or a task the planner turns into a script.
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import type { Command } from 'commander'
+import { findWorkflow } from '../actors/workflow-lookup.js'
+import { parseScript } from '../script/meta.js'
+import { approve } from './approval.js'
+import { UsageError, EXIT } from './errors.js'
+import { setExitCode } from './main.js'
+import { parseArgs, parseMode, positiveInt, validateServerUrl, type RunFlags } from './options.js'
+import { runSession } from './run-session.js'
+
+export function addRunFlags(cmd: Command): Command {
+  return cmd
+    .option('--args <json|text>', "the script's `args` (JSON if it parses, else the text)")
+    .option('--yes', 'approve without asking, for this run')
+    .option('--mode <mode>', 'approval mode: default | auto | bypass', 'default')
+    .option('--server <url>', 'use a running OpenCode server (else one is spawned in the project dir)')
+    .option('--offline', 'use the bundled offline model (no API key needed)')
+    .option('--model <provider/model>', 'default model for the planner and the agents')
+    .option('--concurrency <n>', 'agents running at once')
+    .option('--max-agents <n>', 'cap on agents in the run (default 1000)')
+    .option('--budget <tokens>', 'token budget; agents beyond it resolve null')
+    .option('--json', 'print the final summary as JSON on stdout (progress stays on stderr)')
+    .option('--inspect', 'send actor inspection events to the Stately inspector')
+}
+
+export function registerRun(program: Command): void {
+  addRunFlags(
+    program
+      .command('run')
+      .description('run a workflow: --script <file>, --name <workflow>, or a task for the planner to script')
+      .argument('[task...]', 'what to do, in words (the planner writes the script)')
+      .option('--script <file.js>', 'run this script file')
+      .option('--name <workflow>', 'run a saved (project, then personal) or bundled workflow')
+      .option('--detach', 'start in the background and print the run id'),
+  ).action(async (task: string[], flags: RunFlags & { script?: string; name?: string }, cmd: Command) => {
+    const projectDir = process.cwd()
+    const common = commonRunOptions(flags)
+    let source: string
+    let origin: string
+    if (flags.script) {
+      const path = resolve(flags.script)
+      try {
+        source = readFileSync(path, 'utf8')
+      } catch (err) {
+        throw new UsageError(`Cannot read the script ${flags.script} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path.`)
+      }
+      origin = path
+    } else if (flags.name) {
+      const w = findWorkflow(projectDir, flags.name)
+      source = w.source
+      origin = `${w.scope} workflow ${w.name}`
+    } else if (task.length) {
+      const { planScript } = await import('./plan.js')
+      source = await planScript({ projectDir, task: task.join(' '), ...common })
+      origin = 'planner'
+    } else {
+      throw new UsageError('Nothing to run: give a task in words, --script <file.js>, or --name <workflow> (`ocdw workflows` lists them).')
+    }
+    const parsed = parseScript(source)
+    const decision = await approve({ projectDir, source, parsed, origin, mode: parseMode(flags.mode), yes: flags.yes })
+    if (decision.status !== 'approved') {
+      process.stderr.write(`ocdw: ${decision.message}\n`)
+      if (flags.json) process.stdout.write(JSON.stringify({ runId: null, status: 'denied', result: null, error: decision.message }) + '\n')
+      setExitCode(cmd, EXIT.stopped)
+      return
+    }
+    if (flags.detach) {
+      const { detachRun } = await import('./detach.js')
+      setExitCode(cmd, await detachRun({ projectDir, source: decision.source, flags }))
+      return
+    }
+    setExitCode(cmd, await runSession({ projectDir, script: decision.source, ...common }))
+  })
+}
+
+export function commonRunOptions(flags: RunFlags) {
+  return {
+    args: parseArgs(flags.args),
+    server: validateServerUrl(flags.server),
+    offline: flags.offline,
+    model: flags.model,
+    concurrency: positiveInt(flags.concurrency, '--concurrency'),
+    maxAgents: positiveInt(flags.maxAgents, '--max-agents'),
+    budget: positiveInt(flags.budget, '--budget'),
+    json: flags.json,
+    inspect: flags.inspect,
+  }
+}

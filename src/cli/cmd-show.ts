@@ -1,0 +1,35 @@
+// `ocdw show <runId> [--json]`: one run's phases, agents, tokens and result (live over the control channel, else disk).
+import type { Command } from 'commander'
+import { loadRunView } from '../actors/run-reader.js'
+import { agentTotals, totalTokens } from '../machines/run-view.js'
+import { findRun } from '../store/runs.js'
+import { fmtElapsed, fmtTokens } from './format.js'
+import { phaseLine } from './progress.js'
+
+export function registerShow(program: Command): void {
+  program
+    .command('show')
+    .description('one run: phases, agents, tokens, result')
+    .argument('<runId>')
+    .option('--json', 'as JSON')
+    .action(async (runId: string, flags: { json?: boolean }) => {
+      const { dir } = findRun(process.cwd(), runId)
+      const { view, run, live } = await loadRunView(dir)
+      if (flags.json) {
+        process.stdout.write(JSON.stringify({ ...view, live, runDir: dir, totals: agentTotals(view), options: run.options }, null, 2) + '\n')
+        return
+      }
+      const out: string[] = []
+      const elapsed = (view.endedAt ?? Date.now()) - (view.startedAt ?? run.startedAt)
+      out.push(`${view.runId}  ${view.name}  ${view.status}${live ? ' (live)' : ''}  ${fmtTokens(totalTokens(view.tokens))} tokens  ${fmtElapsed(elapsed)}`)
+      if (view.error) out.push(`error: ${view.error}`)
+      out.push('')
+      for (const p of view.phases) out.push(phaseLine(view, p.title, Date.now()))
+      out.push('')
+      for (const a of view.agents) {
+        out.push(`  ${a.key}  ${a.status.padEnd(8)} ${a.label.slice(0, 40).padEnd(40)} ${fmtTokens(totalTokens(a.tokens))} tok${a.cached ? ' (journal)' : ''}${a.error ? `  ${a.error}` : ''}`)
+      }
+      if (view.result !== undefined) out.push('', 'result:', typeof view.result === 'string' ? view.result : JSON.stringify(view.result, null, 2))
+      process.stdout.write(out.join('\n') + '\n')
+    })
+}

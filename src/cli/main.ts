@@ -1,0 +1,52 @@
+// The `ocdw` command line (DESIGN §9): one file per command, registered here.
+import { Command, CommanderError } from 'commander'
+import { exitCodeOf, EXIT } from './errors.js'
+import { registerRun } from './cmd-run.js'
+import { registerResume } from './cmd-resume.js'
+import { registerDemo } from './cmd-demo.js'
+import { registerLs } from './cmd-ls.js'
+import { registerShow } from './cmd-show.js'
+import { registerControl } from './cmd-control.js'
+import { offlineModelCommand } from './offline-model.js'
+
+export function buildProgram(): Command {
+  const program = new Command('ocdw')
+    .description('Dynamic workflows for OpenCode: orchestration scripts that run many agents, resumable.')
+    .version('0.1.0')
+    .showHelpAfterError('(run `ocdw --help` for the commands)')
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str) })
+  registerRun(program)
+  registerResume(program)
+  registerLs(program)
+  registerShow(program)
+  registerControl(program)
+  registerDemo(program)
+  program.addCommand(offlineModelCommand())
+  return program
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram()
+  // Commander calls process.exit for help/version/usage errors unless told otherwise; exitOverride turns those into
+  // exceptions so every exit goes through one place with the contract's codes.
+  program.commands.forEach((c) => c.exitOverride())
+  try {
+    await program.parseAsync(argv)
+    return (program as unknown as { ocdwExitCode?: number }).ocdwExitCode ?? EXIT.completed
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0
+      return EXIT.usage
+    }
+    process.stderr.write(`ocdw: ${(err as Error).message}\n`)
+    return exitCodeOf(err)
+  }
+}
+
+/** Commands set their exit code here (commander's action handlers cannot return one). */
+export function setExitCode(cmd: Command, code: number): void {
+  let root: Command = cmd
+  while (root.parent) root = root.parent
+  ;(root as unknown as { ocdwExitCode?: number }).ocdwExitCode = code
+}

@@ -1,0 +1,60 @@
+// Parsing of the flags shared by `run`, `resume` and `demo` (DESIGN §9), into checked values.
+import { UsageError } from './errors.js'
+
+export interface RunFlags {
+  args?: string
+  yes?: boolean
+  mode?: string
+  server?: string
+  offline?: boolean
+  model?: string
+  concurrency?: string
+  maxAgents?: string
+  budget?: string
+  json?: boolean
+  inspect?: boolean
+  detach?: boolean
+}
+
+export function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a whole number of 1 or more, not "${value}".`)
+  return n
+}
+
+/** `--args`: JSON if it parses, else the text itself. */
+export function parseArgs(value: string | undefined): unknown {
+  if (value === undefined) return undefined
+  const trimmed = value.trim()
+  if (/^[[{"]/.test(trimmed) || /^(-?\d|true$|false$|null$)/.test(trimmed)) {
+    try {
+      return JSON.parse(trimmed)
+    } catch (err) {
+      // Looks like JSON but is not: almost always a quoting mistake, so say so rather than pass broken text on.
+      if (/^[[{]/.test(trimmed)) {
+        throw new UsageError(`--args looks like JSON but does not parse (${(err as Error).message}); fix the JSON or quote it as plain text.`)
+      }
+    }
+  }
+  return value
+}
+
+export function parseMode(value: string | undefined): 'default' | 'auto' | 'bypass' {
+  const mode = value ?? 'default'
+  if (mode !== 'default' && mode !== 'auto' && mode !== 'bypass') {
+    throw new UsageError(`--mode is default, auto or bypass, not "${mode}".`)
+  }
+  return mode
+}
+
+export function validateServerUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  try {
+    const url = new URL(value)
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http')
+    return value.replace(/\/$/, '')
+  } catch {
+    throw new UsageError(`--server takes an http(s) URL such as http://127.0.0.1:4096, not "${value}".`)
+  }
+}

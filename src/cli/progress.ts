@@ -1,0 +1,79 @@
+// Live progress on stderr: one line per phase (running/done/failed, tokens, elapsed, a bar) redrawn in place on a
+// TTY; plain lines on change (at most every 2 s) otherwise, so CI logs stay readable. log() lines always print.
+import type { Observable } from 'rxjs'
+import type { RunView } from '../machines/run-view.js'
+import { totalTokens } from '../machines/run-view.js'
+import type { RuntimeEvent } from '../machines/types.js'
+import { bar, fmtElapsed, fmtTokens } from './format.js'
+
+export function phaseLine(view: RunView, title: string, now: number): string {
+  const p = view.phases.find((x) => x.title === title)
+  if (!p) return ''
+  const c = p.counts
+  const total = c.queued + c.running + c.done + c.failed + c.stopped + c.skipped
+  const finished = c.done + c.failed + c.stopped + c.skipped
+  const elapsed = p.firstAt ? fmtElapsed((c.running + c.queued > 0 ? now : (p.lastAt ?? now)) - p.firstAt) : '-'
+  const parts = [`${c.done}/${total} done`]
+  if (c.running) parts.push(`${c.running} running`)
+  if (c.queued) parts.push(`${c.queued} queued`)
+  if (c.failed) parts.push(`${c.failed} failed`)
+  if (c.stopped) parts.push(`${c.stopped} stopped`)
+  return `${p.title.padEnd(18).slice(0, 18)} ${bar(finished, total, 16)} ${parts.join(', ')} · ${fmtTokens(totalTokens(p.tokens))} tok · ${elapsed}`
+}
+
+export function attachProgress(o: { events: Observable<RuntimeEvent>; view: () => RunView; stream?: NodeJS.WriteStream; quiet?: boolean }): () => void {
+  const out = o.stream ?? process.stderr
+  const tty = Boolean(out.isTTY) && !process.env.CI
+  let drawn = 0
+  let lastPlain = ''
+  let lastPlainAt = 0
+  const lines = () => {
+    const view = o.view()
+    const now = Date.now()
+    return view.phases.filter((p) => Object.values(p.counts).some((n) => n > 0)).map((p) => phaseLine(view, p.title, now))
+  }
+  const clear = () => {
+    if (tty && drawn) out.write(`\x1b[${drawn}A\x1b[0J`)
+    drawn = 0
+  }
+  const draw = () => {
+    if (o.quiet) return
+    if (tty) {
+      clear()
+      const ls = lines()
+      if (ls.length) out.write(ls.join('\n') + '\n')
+      drawn = ls.length
+    } else {
+      const text = lines().join('\n')
+      if (text && text !== lastPlain && Date.now() - lastPlainAt >= 2000) {
+        out.write(text + '\n')
+        lastPlain = text
+        lastPlainAt = Date.now()
+      }
+    }
+  }
+  const timer = setInterval(draw, tty ? 100 : 500)
+  timer.unref()
+  const sub = o.events.subscribe({
+    next: (ev) => {
+      if (o.quiet) return
+      if (ev.type === 'log') {
+        clear()
+        out.write(`${ev.level === 'warn' ? 'warning: ' : ev.level === 'error' ? 'error: ' : '· '}${ev.message}\n`)
+        draw()
+      } else if (ev.type === 'agent.permission') {
+        clear()
+        out.write(`! agent ${ev.key} asks permission for ${ev.permission} (${ev.patterns.join(', ')}): answer in \`ocdw ui\`\n`)
+      }
+    },
+  })
+  return () => {
+    clearInterval(timer)
+    sub.unsubscribe()
+    if (!o.quiet) {
+      if (tty) clear()
+      const final = lines().join('\n')
+      if (final) out.write(final + '\n')
+    }
+  }
+}

@@ -1,0 +1,110 @@
+// What `run`, `resume` and `demo` share once the script is chosen and approved: connect to OpenCode, start (or
+// resume) the run, show progress, handle Ctrl-C as STOP, print the report or the --json summary, pick the exit code.
+import { createInspectorServer } from '@statelyai/inspect/server'
+import { createWebSocketInspector } from '@statelyai/inspect'
+import type { RunSummary } from '../machines/types.js'
+import { connectOpencode, type OpencodeConnection } from '../actors/opencode-connection.js'
+import { startRun, type RunHandle } from '../actors/runtime.js'
+import { workflowResolver } from '../actors/workflow-lookup.js'
+import { attachProgress } from './progress.js'
+import { EXIT } from './errors.js'
+import { fmtElapsed, fmtTokens } from './format.js'
+
+export interface SessionOptions {
+  projectDir: string
+  script?: string
+  resumeRunId?: string
+  args?: unknown
+  server?: string
+  offline?: boolean
+  model?: string
+  concurrency?: number
+  maxAgents?: number
+  budget?: number
+  json?: boolean
+  inspect?: boolean
+  /** Called with the run handle as soon as the run exists (the --detach parent prints the id). */
+  onStarted?: (run: RunHandle, connection: OpencodeConnection) => void
+}
+
+export async function runSession(o: SessionOptions): Promise<number> {
+  const connection = await connectOpencode({ projectDir: o.projectDir, server: o.server, offline: o.offline, model: o.model })
+  let inspector: { stop(): void } | undefined
+  try {
+    if (!o.json) process.stderr.write(`ocdw: agents run on ${connection.label}\n`)
+    let inspect: ReturnType<typeof createWebSocketInspector> | undefined
+    if (o.inspect) {
+      const port = Number(process.env.OCDW_INSPECT_PORT ?? 8080)
+      inspector = createInspectorServer({ port, autoOpen: !process.env.CI })
+      inspect = createWebSocketInspector({ url: `ws://localhost:${port}` })
+      process.stderr.write(`ocdw: actor inspection on ws://localhost:${port} (Stately inspector)\n`)
+    }
+    const run = await startRun({
+      projectDir: o.projectDir,
+      script: o.script,
+      resumeRunId: o.resumeRunId,
+      args: o.args,
+      executor: connection.executor,
+      concurrency: o.concurrency,
+      maxAgents: o.maxAgents,
+      budget: o.budget,
+      resolveWorkflow: workflowResolver(o.projectDir),
+      gate: connection.executor.shell?.bind(connection.executor),
+      inspect: inspect?.inspect,
+      recordOptions: { model: connection.model, server: o.server, offline: o.offline ?? false },
+    })
+    o.onStarted?.(run, connection)
+    process.stderr.write(`ocdw: run ${run.runId} (${run.runDir})\n`)
+    const stopProgress = attachProgress({ events: run.events, view: run.view })
+    let interrupts = 0
+    const onSigint = () => {
+      interrupts++
+      if (interrupts === 1) {
+        process.stderr.write('\nocdw: stopping the run (Ctrl-C again to quit at once; `ocdw resume` continues it)\n')
+        try {
+          run.send({ type: 'STOP' })
+        } catch {
+          /* already ending */
+        }
+      } else process.exit(EXIT.stopped)
+    }
+    process.on('SIGINT', onSigint)
+    process.on('SIGTERM', onSigint)
+    const summary = await run.done
+    process.off('SIGINT', onSigint)
+    process.off('SIGTERM', onSigint)
+    stopProgress()
+    inspect?.stop()
+    printSummary(summary, o.json)
+    return exitCodeFor(summary)
+  } finally {
+    inspector?.stop()
+    await connection.stop()
+  }
+}
+
+export function exitCodeFor(summary: RunSummary): number {
+  if (summary.status === 'completed') return EXIT.completed
+  if (summary.status === 'failed') return EXIT.failed
+  return EXIT.stopped
+}
+
+export function printSummary(summary: RunSummary, json?: boolean): void {
+  if (json) {
+    process.stdout.write(JSON.stringify(summary, null, 2) + '\n')
+    return
+  }
+  const a = summary.agents
+  const err = process.stderr
+  err.write(
+    `ocdw: run ${summary.runId} ${summary.status} in ${fmtElapsed(summary.elapsedMs)}: ${a.done}/${a.total} agents done` +
+      `${a.failed ? `, ${a.failed} failed` : ''}${a.stopped ? `, ${a.stopped} stopped` : ''}${a.cached ? `, ${a.cached} from the journal` : ''}` +
+      `, ${fmtTokens(summary.tokens.total)} tokens\n`,
+  )
+  if (summary.error) err.write(`ocdw: ${summary.error}\n`)
+  if (summary.status === 'completed') {
+    const r = summary.result
+    process.stdout.write((typeof r === 'string' ? r : JSON.stringify(r, null, 2)) + '\n')
+  }
+  err.write(`ocdw: report: ${summary.runDir}/report.md\n`)
+}

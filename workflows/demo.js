@@ -1,0 +1,37 @@
+export const meta = {
+  name: 'demo',
+  description: 'A small three-phase workflow: plan topics, research them in parallel, review and summarise. Runs on any model; `ocdw demo` runs it on the offline model.',
+  phases: [
+    { title: 'Plan', detail: 'one agent lists the topics (structured output)' },
+    { title: 'Research', detail: 'one agent per topic, in parallel' },
+    { title: 'Review', detail: 'each finding is reviewed as soon as it is ready (pipeline)' },
+    { title: 'Summarise' },
+  ],
+  args: 'optional subject (text); default: "how XState actors make workflows resumable"',
+}
+
+const subject = typeof args === 'string' && args.trim() ? args.trim() : 'how XState actors make workflows resumable'
+
+phase('Plan')
+const plan = await agent(`List 4 short topics to research about: ${subject}`, {
+  label: 'plan topics',
+  schema: {
+    type: 'object',
+    properties: { topics: { type: 'array', items: { type: 'string' }, minItems: 3, maxItems: 5 } },
+    required: ['topics'],
+  },
+})
+const topics = plan?.topics?.length ? plan.topics : ['overview', 'details', 'risks']
+log(`planned ${topics.length} topics`)
+
+phase('Research')
+const findings = await parallel(topics.map((topic, i) => () => agent(`Research topic ${i + 1} of "${subject}": ${topic}. Answer in two sentences.`, { label: `research ${i + 1}` })))
+
+const reviewed = await pipeline(
+  findings,
+  (finding, _item, i) => finding && agent(`Review this finding for accuracy and say what is missing: ${finding}`, { label: `review ${i + 1}`, phase: 'Review' }),
+)
+
+phase('Summarise')
+const summary = await agent(`Summarise these reviewed findings about ${subject} in one paragraph:\n${reviewed.filter(Boolean).join('\n')}`, { label: 'summary' })
+return { subject, topics, summary, agents: 2 + topics.length * 2 }
