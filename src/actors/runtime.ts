@@ -17,7 +17,7 @@ import type {
   RuntimeEvent,
   WorkflowResolver,
 } from '../machines/types.js'
-import { runStatusOf, workflowMachine } from '../machines/workflow.js'
+import { provideWorkflow, runStatusOf } from '../machines/workflow.js'
 import { parseScript } from '../script/meta.js'
 import { runScript } from '../script/sandbox.js'
 import { createRunRecorder } from './run-recorder.js'
@@ -91,8 +91,7 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   let scriptWarnings: string[] = []
   let host: ReturnType<typeof createScriptHost> | undefined
 
-  const machine = workflowMachine.provide({
-    actors: {
+  const machine = provideWorkflow({
       execute: fromPromise<ExecResult, { call: AgentCall; attempt: number }>(({ input, signal }) =>
         options.executor.run(input.call, { signal, emit: (a) => activity(input.call.key, a) }),
       ),
@@ -111,7 +110,6 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
         }
         return scriptResult
       }),
-    },
   })
 
   const actor = createActor(machine, {

@@ -1,0 +1,93 @@
+// The append-only journal (journal.jsonl): one JSON line per agent event that matters for resume, written
+// synchronously before the script sees the result, so a crash after the line is written never loses that agent.
+// Reading tolerates a truncated or corrupt line (reported, skipped): a kill -9 mid-append must not break resume.
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Tokens } from '../machines/types.js'
+
+export const JOURNAL_FILE = 'journal.jsonl'
+
+export type JournalEntry =
+  | { t: 'run'; status: string; at: number }
+  | { t: 'agent.started'; key: string; attempt: number; at: number }
+  | { t: 'agent.done'; key: string; phase: string; label: string; result: unknown; tokens: Tokens; cost: number; sessionId?: string; at: number }
+  | { t: 'agent.failed'; key: string; error: string; tokens?: Tokens; cost?: number; at: number }
+  | { t: 'agent.stopped'; key: string; at: number }
+  | { t: 'phase'; title: string; at: number }
+  | { t: 'log'; message: string; level?: string; at: number }
+
+export interface Journal {
+  append(entry: JournalEntry): void
+  close(): void
+}
+
+export class JournalWriteError extends Error {
+  readonly exitCode = 1
+}
+
+export function openJournal(runDir: string): Journal {
+  const path = join(runDir, JOURNAL_FILE)
+  // A previous process may have died mid-line: start on a fresh line so the next entry is readable.
+  let needsNewline = false
+  if (existsSync(path)) {
+    const text = readFileSync(path, 'utf8')
+    needsNewline = text.length > 0 && !text.endsWith('\n')
+  }
+  let fd: number | undefined = openSync(path, 'a')
+  return {
+    append(entry) {
+      if (fd === undefined) return
+      const line = (needsNewline ? '\n' : '') + JSON.stringify(entry) + '\n'
+      needsNewline = false
+      try {
+        writeSync(fd, line)
+      } catch (err) {
+        throw new JournalWriteError(
+          `Could not append to the run's journal ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); free disk space, then \`ocdw resume\` the run: agents already journaled will not run again.`,
+        )
+      }
+    },
+    close() {
+      if (fd !== undefined) closeSync(fd)
+      fd = undefined
+    },
+  }
+}
+
+export function readJournal(runDir: string): { entries: JournalEntry[]; problems: { line: number; message: string }[] } {
+  const path = join(runDir, JOURNAL_FILE)
+  if (!existsSync(path)) return { entries: [], problems: [] }
+  const entries: JournalEntry[] = []
+  const problems: { line: number; message: string }[] = []
+  const lines = readFileSync(path, 'utf8').split('\n')
+  lines.forEach((text, i) => {
+    if (!text.trim()) return
+    try {
+      const e = JSON.parse(text)
+      if (!e || typeof e !== 'object' || typeof e.t !== 'string') throw new Error('not a journal entry')
+      entries.push(e as JournalEntry)
+    } catch (err) {
+      problems.push({ line: i + 1, message: i === lines.length - 1 ? 'truncated last line' : `unreadable line (${(err as Error).message})` })
+    }
+  })
+  return { entries, problems }
+}
+
+export interface CompletedAgent {
+  result: unknown
+  tokens: Tokens
+  cost: number
+  phase: string
+  label?: string
+}
+
+/** Agents whose last journaled outcome is `done`: resume answers these without a model call. A later failure or
+ *  stop of the same key (a restart that went wrong) wins over an earlier success. */
+export function completedFromJournal(entries: JournalEntry[]): Map<string, CompletedAgent> {
+  const out = new Map<string, CompletedAgent>()
+  for (const e of entries) {
+    if (e.t === 'agent.done') out.set(e.key, { result: e.result, tokens: e.tokens, cost: e.cost, phase: e.phase, label: e.label })
+    else if (e.t === 'agent.failed' || e.t === 'agent.stopped' || e.t === 'agent.started') out.delete(e.key)
+  }
+  return out
+}

@@ -1,0 +1,47 @@
+// result.json and report.md: what a run returned, and a human report (phases, agents, tokens, failures, result).
+import { join } from 'node:path'
+import type { RunView } from '../machines/run-view.js'
+import { writeFileAtomic } from './atomic.js'
+import type { RunFile } from './run-file.js'
+
+export function writeResult(runDir: string, result: unknown): void {
+  writeFileAtomic(join(runDir, 'result.json'), JSON.stringify(result ?? null, null, 2) + '\n')
+}
+
+export function writeReport(runDir: string, markdown: string): void {
+  writeFileAtomic(join(runDir, 'report.md'), markdown)
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US')
+
+export function renderReport(view: RunView, run: RunFile): string {
+  const lines: string[] = []
+  lines.push(`# ${run.name} (${run.id})`, '')
+  if (run.description) lines.push(run.description, '')
+  const elapsed = run.endedAt ? ((run.endedAt - run.startedAt) / 1000).toFixed(1) + ' s' : 'still running'
+  const t = view.tokens
+  lines.push(`- status: **${run.status}**${run.error ? ` — ${run.error}` : ''}`)
+  lines.push(`- elapsed: ${elapsed}`)
+  lines.push(`- agents: ${view.agents.length} (${['done', 'failed', 'stopped', 'skipped'].map((s) => `${view.agents.filter((a) => a.status === s).length} ${s}`).join(', ')}; ${view.agents.filter((a) => a.cached).length} from the journal)`)
+  lines.push(`- tokens: ${fmt(t.input)} in, ${fmt(t.output)} out, ${fmt(t.reasoning)} reasoning; cost ${view.cost.toFixed(4)}`, '')
+  if (view.phases.length) {
+    lines.push('## Phases', '', '| phase | done | failed | stopped | tokens |', '|---|---|---|---|---|')
+    for (const p of view.phases) {
+      lines.push(`| ${p.title} | ${p.counts.done} | ${p.counts.failed} | ${p.counts.stopped + p.counts.skipped} | ${fmt(p.tokens.input + p.tokens.output + p.tokens.reasoning)} |`)
+    }
+    lines.push('')
+  }
+  const failed = view.agents.filter((a) => a.status === 'failed' || a.status === 'stopped')
+  if (failed.length) {
+    lines.push('## Agents that did not finish', '')
+    for (const a of failed.slice(0, 50)) lines.push(`- \`${a.key}\` ${a.label}: ${a.status}${a.error ? ` — ${a.error}` : ''}`)
+    if (failed.length > 50) lines.push(`- … and ${failed.length - 50} more (\`ocdw show ${run.id}\`)`)
+    lines.push('')
+  }
+  if (run.status === 'completed') {
+    lines.push('## Result', '')
+    const r = view.result
+    lines.push(typeof r === 'string' ? r : '```json\n' + JSON.stringify(r ?? null, null, 2) + '\n```', '')
+  }
+  return lines.join('\n')
+}
