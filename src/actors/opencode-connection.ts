@@ -47,8 +47,12 @@ export async function connectOpencode(o: ConnectOptions): Promise<OpencodeConnec
   return finish(client, server.url, o.model, `OpenCode ${server.url} (spawned)`, () => server.stop())
 
   function finish(client: OpencodeClient, url: string, model: string | undefined, label: string, stop: () => Promise<void>): OpencodeConnection {
-    const executor = createOpencodeExecutor({ client, directory: o.projectDir, defaultModel: model, parentSessionId: o.parentSessionId })
-    return { url, client, executor, model, label, stop }
+    const executor = createOpencodeExecutor({ client, directory: o.projectDir, defaultModel: model, parentSessionId: o.parentSessionId, readOnly: o.readOnly })
+    const stopAll = async () => {
+      executor.close()
+      await stop()
+    }
+    return { url, client, executor, model, label, stop: stopAll }
   }
 }
 

@@ -8,7 +8,9 @@ import { approve } from './approval.js'
 import { UsageError, EXIT } from './errors.js'
 import { setExitCode } from './main.js'
 import { parseArgs, parseMode, positiveInt, validateServerUrl, type RunFlags } from './options.js'
-import { runSession } from './run-session.js'
+import { connectFor, runSession } from './run-session.js'
+import { planScript } from './plan.js'
+import type { OpencodeConnection } from '../actors/opencode-connection.js'
 
 export function addRunFlags(cmd: Command): Command {
   return cmd
@@ -39,6 +41,7 @@ export function registerRun(program: Command): void {
     const common = commonRunOptions(flags)
     let source: string
     let origin: string
+    let connection: OpencodeConnection | undefined
     if (flags.script) {
       const path = resolve(flags.script)
       try {
@@ -52,14 +55,27 @@ export function registerRun(program: Command): void {
       source = w.source
       origin = `${w.scope} workflow ${w.name}`
     } else if (task.length) {
-      const { planScript } = await import('./plan.js')
-      source = await planScript({ projectDir, task: task.join(' '), ...common })
+      // The planner's session and the run share one OpenCode connection (one server start, not two).
+      connection = await connectFor({ projectDir, ...common })
+      try {
+        source = await planScript({ connection, projectDir, task: task.join(' '), concurrency: common.concurrency, maxAgents: common.maxAgents, budget: common.budget, quiet: common.json })
+      } catch (err) {
+        await connection.stop()
+        throw err
+      }
       origin = 'planner'
     } else {
       throw new UsageError('Nothing to run: give a task in words, --script <file.js>, or --name <workflow> (`ocdw workflows` lists them).')
     }
-    const parsed = parseScript(source)
+    let parsed
+    try {
+      parsed = parseScript(source)
+    } catch (err) {
+      await connection?.stop()
+      throw err
+    }
     const decision = await approve({ projectDir, source, parsed, origin, mode: parseMode(flags.mode), yes: flags.yes })
+    if (decision.status !== 'approved' || flags.detach) await connection?.stop()
     if (decision.status !== 'approved') {
       process.stderr.write(`ocdw: ${decision.message}\n`)
       if (flags.json) process.stdout.write(JSON.stringify({ runId: null, status: 'denied', result: null, error: decision.message }) + '\n')
@@ -71,7 +87,7 @@ export function registerRun(program: Command): void {
       setExitCode(cmd, await detachRun({ projectDir, source: decision.source, flags }))
       return
     }
-    setExitCode(cmd, await runSession({ projectDir, script: decision.source, ...common }))
+    setExitCode(cmd, await runSession({ projectDir, script: decision.source, ...common, connection }))
   })
 }
 

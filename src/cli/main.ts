@@ -8,6 +8,10 @@ import { registerLs } from './cmd-ls.js'
 import { registerShow } from './cmd-show.js'
 import { registerControl } from './cmd-control.js'
 import { offlineModelCommand } from './offline-model.js'
+import { registerSave } from './cmd-save.js'
+import { registerWorkflows } from './cmd-workflows.js'
+import { registerSetup } from './cmd-setup.js'
+import { registerUi } from './cmd-ui.js'
 
 export function buildProgram(): Command {
   const program = new Command('ocdw')
@@ -21,6 +25,10 @@ export function buildProgram(): Command {
   registerLs(program)
   registerShow(program)
   registerControl(program)
+  registerSave(program)
+  registerWorkflows(program)
+  registerUi(program)
+  registerSetup(program)
   registerDemo(program)
   program.addCommand(offlineModelCommand())
   return program

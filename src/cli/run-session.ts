@@ -25,10 +25,16 @@ export interface SessionOptions {
   inspect?: boolean
   /** Called with the run handle as soon as the run exists (the --detach parent prints the id). */
   onStarted?: (run: RunHandle, connection: OpencodeConnection) => void
+  /** An open connection to reuse (the planner's); it is stopped at the end either way. */
+  connection?: OpencodeConnection
+}
+
+export function connectFor(o: SessionOptions): Promise<OpencodeConnection> {
+  return connectOpencode({ projectDir: o.projectDir, server: o.server, offline: o.offline, model: o.model })
 }
 
 export async function runSession(o: SessionOptions): Promise<number> {
-  const connection = await connectOpencode({ projectDir: o.projectDir, server: o.server, offline: o.offline, model: o.model })
+  const connection = o.connection ?? (await connectFor(o))
   let inspector: { stop(): void } | undefined
   try {
     if (!o.json) process.stderr.write(`ocdw: agents run on ${connection.label}\n`)

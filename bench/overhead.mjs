@@ -1,0 +1,49 @@
+// bench overhead: 1,000 agents through the whole actor runtime (sandbox, workflow/phase/agent actors, journal,
+// snapshots, agent files) on the instant in-process executor, against a bare Promise loop calling the same executor.
+// Prints ms/agent for both, the ratio, and peak RSS.
+import { createInstantExecutor } from '../dist/actors/instant-executor.js'
+import { startRun } from '../dist/actors/runtime.js'
+import { fanoutScript, machine, mb, sampleRss, tempProject } from './lib.mjs'
+
+const N = Number(process.env.BENCH_AGENTS ?? 1000)
+const CONCURRENCY = 16
+
+async function baseline() {
+  const ex = createInstantExecutor()
+  const signal = new AbortController().signal
+  const t0 = performance.now()
+  let next = 0
+  const worker = async () => {
+    while (next < N) {
+      const i = next++
+      await ex.run({ key: `k${i}`, prompt: `bench agent ${i}`, phase: 'P', opts: {} }, { signal, emit() {} })
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+  return performance.now() - t0
+}
+
+async function runtime() {
+  const p = tempProject()
+  try {
+    const rss = sampleRss()
+    const t0 = performance.now()
+    const run = await startRun({ projectDir: p.dir, script: fanoutScript(N), executor: createInstantExecutor(), concurrency: CONCURRENCY, maxAgents: N + 10, control: false })
+    const summary = await run.done
+    const ms = performance.now() - t0
+    const { peak } = rss.stop()
+    if (summary.status !== 'completed' || summary.agents.done !== N) throw new Error(`bench run ended ${summary.status} with ${summary.agents.done}/${N} agents`)
+    return { ms, peak }
+  } finally {
+    p.cleanup()
+  }
+}
+
+await baseline() // warm up
+const base = await baseline()
+const rt = await runtime()
+console.log(`machine: ${machine()}`)
+console.log(`baseline (bare Promise loop): ${base.toFixed(1)} ms total, ${(base / N).toFixed(4)} ms/agent`)
+console.log(`ocdw runtime: ${rt.ms.toFixed(1)} ms total, ${(rt.ms / N).toFixed(3)} ms/agent, peak RSS ${mb(rt.peak)} MB`)
+console.log(`overhead per agent: ${((rt.ms - base) / N).toFixed(3)} ms`)
+console.log(`bench overhead: ms/agent ${(rt.ms / N).toFixed(3)} (ratio vs bare loop ${(rt.ms / Math.max(base, 0.001)).toFixed(1)})`)

@@ -1,0 +1,241 @@
+// Agents on OpenCode (DESIGN §6, §10): each agent() is a child session prompted once. The result is the final
+// assistant text, or `info.structured` for schema agents (format json_schema; every attempt gets its own session
+// because of upstream bug #26929). Tokens and cost are summed over every assistant message of the session, from the
+// message events (a tool-using agent has several). Transient failures (HTTP 5xx/429, connection reset, retryable
+// provider errors) are retried with backoff in a fresh session; STOP aborts the session; a session that sends no
+// event for `stallMs` is reported as stalled.
+import type { OpencodeClient } from '@opencode-ai/sdk/v2'
+import type { AgentActivity, AgentCall, AgentExecutor, ExecResult, GateResult, Tokens } from '../machines/types.js'
+import { createEventHub, type EventHub } from './opencode-events.js'
+
+export interface OpencodeExecutorOptions {
+  client: OpencodeClient
+  directory: string
+  /** The calling session when run from the plugin: agents become its children. */
+  parentSessionId?: string
+  /** 'provider/model' used when an agent() gives none. */
+  defaultModel?: string
+  retries?: number
+  backoffMs?: number
+  stallMs?: number
+  /** Deny edits and shell for the agents (a read-only workflow). */
+  readOnly?: boolean
+}
+
+export class AgentFailedError extends Error {
+  constructor(
+    message: string,
+    readonly transient = false,
+  ) {
+    super(message)
+  }
+}
+
+const ZERO: Tokens = { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 }
+
+export function parseModel(model: string | undefined): { providerID: string; modelID: string } | undefined {
+  if (!model) return undefined
+  const slash = model.indexOf('/')
+  if (slash <= 0) throw new AgentFailedError(`The model "${model}" is not in provider/model form (e.g. anthropic/claude-sonnet-4-5); fix the agent's model option.`)
+  return { providerID: model.slice(0, slash), modelID: model.slice(slash + 1) }
+}
+
+function tokensOf(info: any): Tokens {
+  const t = info?.tokens
+  if (!t) return { ...ZERO }
+  return { input: t.input ?? 0, output: t.output ?? 0, reasoning: t.reasoning ?? 0, cacheRead: t.cache?.read ?? 0, cacheWrite: t.cache?.write ?? 0 }
+}
+
+function truncate(text: string, max = 400): string {
+  return text.length > max ? text.slice(0, max - 1) + '…' : text
+}
+
+function isTransientStatus(status: number | undefined): boolean {
+  return status === 429 || (status !== undefined && status >= 500)
+}
+
+function describeSdkError(error: unknown, status?: number): string {
+  const e = error as any
+  const msg = e?.data?.message ?? e?.message ?? e?.name ?? (typeof e === 'string' ? e : JSON.stringify(e))
+  return status ? `HTTP ${status}: ${msg}` : String(msg)
+}
+
+export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecutor & { close(): void } {
+  const { client, directory } = o
+  const retries = o.retries ?? 3
+  const backoffMs = o.backoffMs ?? 500
+  const stallMs = o.stallMs ?? 120_000
+  let hub: EventHub | undefined
+  const events = () => (hub ??= createEventHub(client, directory))
+  /** Which session raised a permission request, so a reply reaches the right place. */
+  const permissionSessions = new Map<string, string>()
+
+  async function attempt(call: AgentCall, signal: AbortSignal, emit: (a: AgentActivity) => void): Promise<ExecResult> {
+    const hubNow = events()
+    await hubNow.ready
+    const created = await client.session.create({
+      directory,
+      parentID: o.parentSessionId,
+      title: truncate(`ocdw: ${call.opts.label ?? call.prompt}`, 80),
+      ...(o.readOnly ? { permission: [{ permission: 'edit', pattern: '*', action: 'deny' }, { permission: 'bash', pattern: '*', action: 'deny' }] } : {}),
+    } as never)
+    if (created.error || !created.data) {
+      const status = created.response?.status
+      throw new AgentFailedError(`OpenCode could not create a session (${describeSdkError(created.error, status)}).`, isTransientStatus(status) || !status)
+    }
+    const sessionId = (created.data as any).id as string
+    emit({ type: 'session', sessionId })
+
+    const messages = new Map<string, { tokens: Tokens; cost: number }>()
+    let lastEventAt = Date.now()
+    let stalledReported = false
+    const off = hubNow.on(sessionId, (ev) => {
+      lastEventAt = Date.now()
+      stalledReported = false
+      const p = ev.properties
+      if (ev.type === 'message.updated' && p.info?.role === 'assistant') {
+        messages.set(p.info.id, { tokens: tokensOf(p.info), cost: p.info.cost ?? 0 })
+      } else if (ev.type === 'message.part.updated' && p.part?.type === 'tool') {
+        const part = p.part
+        emit({
+          type: 'tool',
+          call: {
+            id: part.callID ?? part.id,
+            tool: part.tool,
+            status: part.state?.status ?? 'pending',
+            title: part.state?.title,
+            input: part.state?.input ? truncate(JSON.stringify(part.state.input)) : undefined,
+            at: Date.now(),
+          },
+        })
+      } else if (ev.type === 'permission.asked') {
+        permissionSessions.set(p.id, sessionId)
+        emit({ type: 'permission', requestId: p.id, permission: p.permission, patterns: p.patterns ?? [] })
+      } else if (ev.type === 'question.asked') {
+        // Nobody can answer a question inside a workflow: reject it so the agent goes on instead of hanging.
+        void client.question.reject({ requestID: p.id, directory }).catch(() => undefined)
+      }
+    })
+    const stallTimer = setInterval(() => {
+      const since = Date.now() - lastEventAt
+      if (since >= stallMs && !stalledReported) {
+        stalledReported = true
+        emit({ type: 'stalled', sinceMs: since })
+      }
+    }, Math.min(stallMs, 5000))
+    stallTimer.unref()
+
+    const onAbort = () => void client.session.abort({ sessionID: sessionId, directory }).catch(() => undefined)
+    signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      const schema = call.opts.schema
+      const res = await client.session.prompt(
+        {
+          sessionID: sessionId,
+          directory,
+          parts: [{ type: 'text', text: call.prompt }],
+          model: parseModel(call.opts.model ?? o.defaultModel),
+          agent: call.opts.agentType,
+          variant: call.opts.effort,
+          ...(schema ? { format: { type: 'json_schema', schema, retryCount: 2 } } : {}),
+        } as never,
+        { signal } as never,
+      )
+      if (signal.aborted) throw new AgentFailedError('The agent was stopped.')
+      if (res.error || !res.data) {
+        const status = res.response?.status
+        throw new AgentFailedError(`OpenCode answered the prompt with an error (${describeSdkError(res.error, status)}).`, isTransientStatus(status))
+      }
+      const { info, parts } = res.data as any
+      if (info?.error) {
+        const err = info.error
+        const retryable = err.name === 'APIError' && (err.data?.isRetryable || isTransientStatus(err.data?.statusCode))
+        const what = err.name === 'StructuredOutputError' ? 'did not produce output matching the schema' : 'failed'
+        throw new AgentFailedError(`The agent ${what}: ${describeSdkError(err)}.`, retryable)
+      }
+      messages.set(info.id, { tokens: tokensOf(info), cost: info.cost ?? 0 })
+      let tokens = { ...ZERO }
+      let cost = 0
+      for (const m of messages.values()) {
+        tokens = {
+          input: tokens.input + m.tokens.input,
+          output: tokens.output + m.tokens.output,
+          reasoning: tokens.reasoning + m.tokens.reasoning,
+          cacheRead: tokens.cacheRead + m.tokens.cacheRead,
+          cacheWrite: tokens.cacheWrite + m.tokens.cacheWrite,
+        }
+        cost += m.cost
+      }
+      let result: unknown
+      if (schema) {
+        if (info.structured === undefined) throw new AgentFailedError('The agent finished without the structured output its schema asked for.')
+        result = info.structured
+      } else {
+        result = (parts as any[])
+          .filter((p) => p.type === 'text' && !p.synthetic && !p.ignored)
+          .map((p) => p.text)
+          .join('\n')
+          .trim()
+      }
+      return { result, tokens, cost, sessionId }
+    } catch (err) {
+      if (signal.aborted) throw new AgentFailedError('The agent was stopped.')
+      if (err instanceof AgentFailedError) throw err
+      // fetch failures (connection refused/reset) are transient: the server may be restarting.
+      throw new AgentFailedError(`Could not reach OpenCode (${(err as Error).message}).`, true)
+    } finally {
+      off()
+      clearInterval(stallTimer)
+      signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  return {
+    async run(call, { signal, emit }) {
+      const timeout = call.opts.timeoutMs ? AbortSignal.timeout(call.opts.timeoutMs) : undefined
+      const combined = timeout ? AbortSignal.any([signal, timeout]) : signal
+      for (let n = 0; ; n++) {
+        try {
+          return await attempt(call, combined, emit)
+        } catch (err) {
+          if (timeout?.aborted && !signal.aborted) throw new AgentFailedError(`The agent did not finish within its timeoutMs of ${call.opts.timeoutMs} ms.`)
+          const e = err as AgentFailedError
+          if (signal.aborted || !e.transient || n >= retries) throw err
+          emit({ type: 'retry', attempt: n + 2, error: e.message })
+          const delay = backoffMs * 2 ** n * (0.75 + ((n * 7919) % 50) / 100)
+          await new Promise((r) => setTimeout(r, delay))
+        }
+      }
+    },
+
+    async replyPermission(requestId, reply) {
+      const res = await client.permission.reply({ requestID: requestId, reply, directory } as never)
+      if ((res as any).error) throw new Error(`OpenCode refused the permission reply (${describeSdkError((res as any).error)}).`)
+      permissionSessions.delete(requestId)
+    },
+
+    async shell(command, opts): Promise<GateResult> {
+      return runGate(client, directory, command, opts?.timeoutMs, o.parentSessionId)
+    },
+
+    close() {
+      hub?.close()
+    },
+  }
+}
+
+/** gate(): runs a command through the OpenCode server's shell (session.shell) and reads the bash tool's exit code. */
+async function runGate(client: OpencodeClient, directory: string, command: string, timeoutMs = 600_000, parentID?: string): Promise<GateResult> {
+  const created = await client.session.create({ directory, parentID, title: truncate(`ocdw gate: ${command}`, 80) } as never)
+  if (!created.data) return { ok: false, exitCode: -1, output: `OpenCode could not create a session for the gate (${describeSdkError(created.error)}).` }
+  const sessionID = (created.data as any).id
+  const res = await client.session.shell({ sessionID, directory, command, agent: 'build' } as never, { signal: AbortSignal.timeout(timeoutMs) } as never)
+  if (res.error || !res.data) return { ok: false, exitCode: -1, output: `OpenCode could not run the gate command (${describeSdkError(res.error)}).` }
+  const parts = ((res.data as any).parts ?? []) as any[]
+  const tool = parts.find((p) => p.type === 'tool')
+  const state = tool?.state ?? {}
+  const output = String(state.output ?? state.metadata?.output ?? state.error ?? '')
+  const exit = state.metadata?.exit
+  const exitCode = typeof exit === 'number' ? exit : state.status === 'completed' ? 0 : 1
+  return { ok: exitCode === 0, exitCode, output: output.length > 20_000 ? output.slice(-20_000) : output }
+}

@@ -1,0 +1,156 @@
+// The `workflow` tool: runs a workflow on the OpenCode server that called it, with the agents as child sessions of
+// the calling session. Approval goes through OpenCode's own permission prompt (ctx.ask), honouring the CLI's consent.
+import { readFileSync } from 'node:fs'
+import { isAbsolute, resolve } from 'node:path'
+import { tool, type ToolContext, type ToolDefinition } from '@opencode-ai/plugin'
+import type { OpencodeClient } from '@opencode-ai/sdk/v2'
+import { createOpencodeExecutor } from '../actors/opencode-executor.js'
+import { startRun, type RunHandle } from '../actors/runtime.js'
+import { findWorkflow, workflowResolver } from '../actors/workflow-lookup.js'
+import type { RunSummary } from '../machines/types.js'
+import { parseScript } from '../script/meta.js'
+import { hasConsent } from '../store/consent.js'
+import { findRun } from '../store/runs.js'
+import { join } from 'node:path'
+import { createHash } from 'node:crypto'
+
+export interface PluginRuntime {
+  client: OpencodeClient
+  mode: 'default' | 'auto' | 'bypass'
+  /** Runs started by this plugin instance, so dispose() can stop them (they stay resumable). */
+  live: Map<string, RunHandle>
+}
+
+const z = tool.schema
+
+export function workflowTool(rt: PluginRuntime): ToolDefinition {
+  return tool({
+    description:
+      'Run an ocdw workflow: a JavaScript orchestration script whose agent() calls each run as a child session of this one ' +
+      '(fan out, pipeline, vote, verify). Give `script` (the script text), `name` (a saved or bundled workflow such as ' +
+      'deep-research) or `scriptPath`; `args` is the script\'s input (JSON or text). `resumeFromRunId` resumes an ' +
+      'interrupted run (completed agents answer from its journal). `background: true` returns at once and posts the ' +
+      'result into this session when the run ends.',
+    args: {
+      script: z.string().optional().describe('the workflow script source'),
+      name: z.string().optional().describe('a saved or bundled workflow to run'),
+      scriptPath: z.string().optional().describe('a script file, relative to the project'),
+      args: z.string().optional().describe("the script's args: JSON if it parses, else text"),
+      resumeFromRunId: z.string().optional().describe('resume this run'),
+      background: z.boolean().optional().describe('run in the background and post the result when done'),
+    },
+    async execute(a, ctx) {
+      const projectDir = ctx.directory
+      const source = a.resumeFromRunId ? undefined : loadSource(a, projectDir)
+      const parsed = parseScript(source ?? readFileSync(join(findRun(projectDir, a.resumeFromRunId!).dir, 'script.js'), 'utf8'))
+      await approveInOpencode(rt, ctx, projectDir, parsed.meta.name, source ?? '', parsed.meta.description)
+      const executor = createOpencodeExecutor({ client: rt.client, directory: projectDir, parentSessionId: ctx.sessionID })
+      const run = await startRun({
+        projectDir,
+        script: source,
+        resumeRunId: a.resumeFromRunId,
+        args: parseArgs(a.args),
+        executor,
+        resolveWorkflow: workflowResolver(projectDir),
+        gate: executor.shell?.bind(executor),
+        recordOptions: { parentSessionId: ctx.sessionID, via: 'plugin' },
+      })
+      rt.live.set(run.runId, run)
+      ctx.metadata({ title: `workflow ${parsed.meta.name}: ${run.runId}`, metadata: { runId: run.runId } })
+      const sub = run.events.subscribe((ev) => {
+        if (ev.type === 'phase.started') {
+          ctx.metadata({ title: `workflow ${parsed.meta.name}: ${ev.title}`, metadata: { runId: run.runId, phase: ev.title } })
+          void toast(rt, `${parsed.meta.name}: phase ${ev.title}`)
+        }
+      })
+      const finished = run.done.finally(() => {
+        sub.unsubscribe()
+        rt.live.delete(run.runId)
+      })
+      if (a.background) {
+        void finished.then((summary) => postBack(rt, ctx.sessionID, summary, projectDir))
+        return {
+          title: `workflow ${parsed.meta.name} started`,
+          output: `Started ocdw run ${run.runId} (${parsed.meta.name}) in the background. Its result will be posted into this session when it ends; \`ocdw ui\` or the workflow_status tool shows progress.`,
+          metadata: { runId: run.runId },
+        }
+      }
+      const onAbort = () => {
+        try {
+          run.send({ type: 'STOP' })
+        } catch {
+          /* already ended */
+        }
+      }
+      ctx.abort.addEventListener('abort', onAbort, { once: true })
+      const summary = await finished
+      ctx.abort.removeEventListener('abort', onAbort)
+      return { title: `workflow ${parsed.meta.name}: ${summary.status}`, output: describeSummary(summary), metadata: { runId: run.runId, status: summary.status } }
+    },
+  })
+}
+
+function loadSource(a: { script?: string; name?: string; scriptPath?: string }, projectDir: string): string {
+  if (a.script) return a.script
+  if (a.scriptPath) {
+    const path = isAbsolute(a.scriptPath) ? a.scriptPath : resolve(projectDir, a.scriptPath)
+    try {
+      return readFileSync(path, 'utf8')
+    } catch {
+      throw new Error(`The workflow script ${a.scriptPath} cannot be read; give a path relative to ${projectDir}.`)
+    }
+  }
+  if (a.name) return findWorkflow(projectDir, a.name).source
+  throw new Error('The workflow tool needs one of: script (the source), name (a saved or bundled workflow), scriptPath, or resumeFromRunId.')
+}
+
+function parseArgs(text: string | undefined): unknown {
+  if (text === undefined || text === '') return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+async function approveInOpencode(rt: PluginRuntime, ctx: ToolContext, projectDir: string, name: string, source: string, description?: string): Promise<void> {
+  if (rt.mode === 'bypass') return
+  const scriptHash = createHash('sha256').update(source).digest('hex')
+  if (source && hasConsent({ projectDir, name, scriptHash })) return
+  // OpenCode's own permission prompt: ask / always / reject. A reject throws, which ends the tool call.
+  await ctx.ask({
+    permission: 'workflow',
+    patterns: [name],
+    always: [name],
+    metadata: { name, description, script: source.slice(0, 4000) },
+  })
+}
+
+export function describeSummary(s: RunSummary): string {
+  const a = s.agents
+  const lines = [
+    `ocdw run ${s.runId}: ${s.status} — ${a.done}/${a.total} agents done${a.failed ? `, ${a.failed} failed` : ''}${a.stopped ? `, ${a.stopped} stopped` : ''}${a.cached ? `, ${a.cached} from the journal` : ''}; ${s.tokens.total} tokens; ${Math.round(s.elapsedMs / 1000)}s.`,
+  ]
+  if (s.error) lines.push(`Error: ${s.error}`)
+  if (s.status !== 'completed') lines.push(`Resume it with the workflow tool (resumeFromRunId: "${s.runId}") or \`ocdw resume ${s.runId}\`.`)
+  lines.push('Result:', typeof s.result === 'string' ? s.result : JSON.stringify(s.result, null, 2))
+  lines.push(`Report: ${s.runDir}/report.md`)
+  return lines.join('\n')
+}
+
+async function postBack(rt: PluginRuntime, sessionID: string, summary: RunSummary, directory: string): Promise<void> {
+  try {
+    await rt.client.session.promptAsync({ sessionID, directory, noReply: true, parts: [{ type: 'text', text: `[ocdw background workflow finished]\n${describeSummary(summary)}` }] })
+  } catch {
+    /* the session may be gone; the result stays in the run directory */
+  }
+  await toast(rt, `workflow run ${summary.runId} ${summary.status}`)
+}
+
+async function toast(rt: PluginRuntime, message: string): Promise<void> {
+  try {
+    await (rt.client as any).tui?.showToast?.({ message, variant: 'info' })
+  } catch {
+    /* no TUI attached (headless server): nothing to show */
+  }
+}

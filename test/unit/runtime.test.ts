@@ -1,0 +1,132 @@
+// The actor runtime end to end against the in-process instant executor (a test double behind the AgentExecutor
+// interface; the real OpenCode executor is covered in test/e2e). Checks wiring: script -> actors -> disk -> resume.
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createInstantExecutor } from '../../src/actors/instant-executor.js'
+import { startRun } from '../../src/actors/runtime.js'
+import { readJournal } from '../../src/store/journal.js'
+
+const dirs: string[] = []
+function project(): string {
+  const d = mkdtempSync(join(tmpdir(), 'ocdw-rt-'))
+  dirs.push(d)
+  return d
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+const FANOUT = `export const meta = { name: 'fanout', phases: [{ title: 'One' }, { title: 'Two' }] }
+phase('One')
+const xs = await parallel([1, 2, 3, 4, 5].map((i) => () => agent('item ' + i, { label: 'item ' + i })))
+phase('Two')
+const ys = await pipeline(xs, (x, item, i) => agent('review ' + i + ': ' + x))
+log('reviewed ' + ys.length)
+return { xs, ys }
+`
+
+describe('runtime with the instant executor', () => {
+  it('runs a two-phase script, writes the run files, and counts per phase', async () => {
+    const projectDir = project()
+    const run = await startRun({ projectDir, script: FANOUT, executor: createInstantExecutor(), concurrency: 2, control: false })
+    const summary = await run.done
+    expect(summary.status).toBe('completed')
+    expect(summary.agents).toMatchObject({ total: 10, done: 10, failed: 0, cached: 0 })
+    expect(summary.tokens.input).toBe(100)
+    const view = run.view()
+    expect(view.phases.map((p) => [p.title, p.counts.done])).toEqual([
+      ['One', 5],
+      ['Two', 5],
+    ])
+    for (const f of ['script.js', 'run.json', 'journal.jsonl', 'snapshot.json', 'result.json', 'report.md', 'view.json']) {
+      expect(existsSync(join(run.runDir, f)), f).toBe(true)
+    }
+    expect(readdirSync(join(run.runDir, 'agents'))).toHaveLength(10)
+    expect(JSON.parse(readFileSync(join(run.runDir, 'result.json'), 'utf8')).xs).toHaveLength(5)
+    expect(view.log.some((l) => l.message === 'reviewed 5')).toBe(true)
+  })
+
+  it('resume answers completed agents from the journal without calling the executor', async () => {
+    const projectDir = project()
+    const first = createInstantExecutor()
+    const run = await startRun({ projectDir, script: FANOUT, executor: first, control: false })
+    const s1 = await run.done
+    const second = createInstantExecutor()
+    const resumed = await startRun({ projectDir, resumeRunId: run.runId, executor: second, control: false })
+    const s2 = await resumed.done
+    expect(second.calls).toBe(0)
+    expect(s2.agents).toMatchObject({ total: 10, cached: 10 })
+    expect(s2.result).toEqual(s1.result)
+  })
+
+  it('a failed agent resolves null and the run goes on', async () => {
+    const projectDir = project()
+    const script = `export const meta = { name: 'f' }
+const a = await agent('ok')
+const b = await agent('boom')
+return { a, b }`
+    const executor = createInstantExecutor({
+      respond: (call) => {
+        if (call.prompt === 'boom') throw new Error('model exploded')
+        return 'fine'
+      },
+    })
+    const run = await startRun({ projectDir, script, executor, control: false })
+    const s = await run.done
+    expect(s.status).toBe('completed')
+    expect(s.result).toEqual({ a: 'fine', b: null })
+    expect(s.agents).toMatchObject({ done: 1, failed: 1 })
+    const { entries } = readJournal(run.runDir)
+    expect(entries.some((e: any) => e.t === 'agent.failed' && /model exploded/.test(e.error))).toBe(true)
+  })
+
+  it('enforces the agent cap: agents beyond it resolve null and the log says why', async () => {
+    const projectDir = project()
+    const script = `export const meta = { name: 'cap' }
+const xs = await parallel(Array.from({ length: 8 }, (_, i) => () => agent('x' + i)))
+return xs.filter((x) => x === null).length`
+    const run = await startRun({ projectDir, script, executor: createInstantExecutor(), maxAgents: 5, control: false })
+    const s = await run.done
+    expect(s.result).toBe(3)
+    expect(s.agents.done).toBe(5)
+    expect(run.view().log.some((l) => /5 agents/.test(l.message))).toBe(true)
+  })
+
+  it('a script error fails the run with the line and column', async () => {
+    const projectDir = project()
+    const script = `export const meta = { name: 'bad' }
+const x = await agent('a')
+throw new Error('nope')`
+    const run = await startRun({ projectDir, script, executor: createInstantExecutor(), control: false })
+    const s = await run.done
+    expect(s.status).toBe('failed')
+    expect(s.error).toMatch(/nope/)
+    expect(s.error).toMatch(/line 3, column \d+/)
+  })
+
+  it('STOP_AGENT on a running agent resolves its agent() to null; the others finish', async () => {
+    const projectDir = project()
+    const script = `export const meta = { name: 'stop1' }
+const xs = await parallel([() => agent('slow'), () => agent('fast')])
+return xs`
+    const executor = createInstantExecutor({ delayMs: 50 })
+    const slow = createInstantExecutor({ delayMs: 60_000 })
+    const mixed = { run: (call: any, ctx: any) => (call.prompt === 'slow' ? slow.run(call, ctx) : executor.run(call, ctx)) }
+    const run = await startRun({ projectDir, script, executor: mixed, control: false })
+    const key = await new Promise<string>((resolve) => {
+      const sub = run.events.subscribe((ev) => {
+        if (ev.type === 'agent.started' && run.view().agents.find((a) => a.key === ev.key)?.prompt === 'slow') {
+          sub.unsubscribe()
+          resolve(ev.key)
+        }
+      })
+    })
+    run.send({ type: 'STOP_AGENT', key })
+    const s = await run.done
+    expect(s.status).toBe('completed')
+    expect(s.result).toEqual([null, 'done: fast'])
+    expect(s.agents).toMatchObject({ done: 1, stopped: 1 })
+  })
+})

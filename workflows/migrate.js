@@ -1,0 +1,73 @@
+export const meta = {
+  name: 'migrate',
+  description: 'A migration in three phases: a survey agent lists the work items, each item is changed and checked by a quality gate (one retry with the gate output), and a final agent verifies and summarises.',
+  whenToUse: 'A change that repeats over many files: port tests, rename an API, upgrade a dependency.',
+  phases: [
+    { title: 'Understand', detail: 'list the work items' },
+    { title: 'Change', detail: 'one agent per item, then the gate; one retry on failure' },
+    { title: 'Verify', detail: 'the whole gate and a summary' },
+  ],
+  args: 'the goal (text), or { goal, gate?: "npm test" (a shell command), maxItems? }',
+}
+
+const input = typeof args === 'string' ? { goal: args } : args && typeof args === 'object' ? args : {}
+const goal = String(input.goal ?? '').trim()
+if (!goal) throw new Error('migrate needs a goal: ocdw run --name migrate --args \'{"goal": "port the tests to vitest", "gate": "npm test"}\'')
+const gateCommand = input.gate ? String(input.gate) : null
+const maxItems = Math.max(1, Math.min(500, Number(input.maxItems) || 100))
+
+const ITEMS = {
+  type: 'object',
+  properties: {
+    items: {
+      type: 'array',
+      items: { type: 'object', properties: { path: { type: 'string' }, change: { type: 'string' } }, required: ['path', 'change'] },
+    },
+  },
+  required: ['items'],
+}
+
+phase('Understand')
+const survey = await agent(
+  `We are doing this migration: ${goal}\nSurvey the repository and list every work item: one file (path) per item and what must change in it. Do not change anything yet.`,
+  { label: 'survey', schema: ITEMS },
+)
+const items = (survey?.items ?? []).slice(0, maxItems)
+log(`${items.length} work items`)
+
+const results = await pipeline(
+  items,
+  (item) =>
+    agent(`Migration: ${goal}\nChange ${item.path}: ${item.change}\nEdit the file; keep the rest of the code working.`, {
+      label: `change ${item.path}`,
+      phase: 'Change',
+    }),
+  async (out, item) => {
+    if (out === null) return { path: item.path, ok: false, why: 'the change agent failed' }
+    if (!gateCommand) return { path: item.path, ok: true, attempts: 1 }
+    const first = await gate(gateCommand)
+    if (first.ok) return { path: item.path, ok: true, attempts: 1 }
+    const retry = await agent(
+      `Migration: ${goal}\nYour change to ${item.path} fails the check \`${gateCommand}\` (exit ${first.exitCode}):\n${first.output.slice(-4000)}\nFix ${item.path} so the check passes.`,
+      { label: `retry ${item.path}`, phase: 'Change' },
+    )
+    const second = retry === null ? first : await gate(gateCommand)
+    return { path: item.path, ok: second.ok, attempts: 2, ...(second.ok ? {} : { why: second.output.slice(-500) }) }
+  },
+)
+
+phase('Verify')
+const finalGate = gateCommand ? await gate(gateCommand) : null
+const summary = await agent(
+  `Migration: ${goal}\nResults per item:\n${results.map((r, i) => `- ${items[i].path}: ${r?.ok ? 'done' : 'NOT done' + (r?.why ? ` (${r.why})` : '')}`).join('\n')}\n` +
+    (finalGate ? `The final check \`${gateCommand}\` ${finalGate.ok ? 'passes' : 'fails:\n' + finalGate.output.slice(-2000)}\n` : '') +
+    `Check the repository and summarise what was migrated, what is left and any risk, in a few lines.`,
+  { label: 'verify' },
+)
+return {
+  goal,
+  done: results.filter((r) => r?.ok).map((r) => r.path),
+  failed: results.map((r, i) => (r?.ok ? null : items[i].path)).filter(Boolean),
+  gate: finalGate ? { command: gateCommand, ok: finalGate.ok } : null,
+  summary,
+}
