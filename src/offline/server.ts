@@ -1,0 +1,199 @@
+// The offline model's HTTP server (node:http, no framework): OpenAI-compatible POST /v1/chat/completions (SSE or
+// JSON, tool calls, usage) and GET /v1/models. What it answers is decided by reply.ts; this file only speaks HTTP,
+// applies latency, and writes the request log.
+import { appendFileSync } from 'node:fs'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { estimateTokens } from './hash.js'
+import { planReply, type ChatRequest, type ReplyPlan } from './reply.js'
+import { loadRulesFile, OfflineModelConfigError, parseRulesConfig, type OfflineRule, type OfflineRulesConfig } from './rules.js'
+
+export const OFFLINE_MODEL_ID = 'offline'
+
+export interface OfflineModelOptions {
+  /** Port on 127.0.0.1; 0 (default) picks a free one. */
+  port?: number
+  /** Rules (or a whole rules config). Default: the file named by OCDW_OFFLINE_RULES, else none. */
+  rules?: OfflineRule[] | OfflineRulesConfig
+  latencyMs?: number
+  failureRate?: number
+  seed?: number
+  /** Append one JSON line per request here. Default: OCDW_OFFLINE_LOG. */
+  logFile?: string
+  /** retry-after-ms sent with injected failures (default 20). */
+  retryAfterMs?: number
+}
+
+export interface OfflineModel {
+  /** Base URL for OpenAI clients, ending with /v1. */
+  url: string
+  port: number
+  stats: { requests: number }
+  stop(): Promise<void>
+}
+
+export interface OfflineLogLine {
+  at: string
+  lastUser: string
+  kind: ReplyPlan['kind']
+  tools: string[]
+  status: number
+}
+
+export async function startOfflineModel(options: OfflineModelOptions = {}): Promise<OfflineModel> {
+  const config = resolveConfig(options)
+  const logFile = options.logFile ?? (process.env.OCDW_OFFLINE_LOG || undefined)
+  const stats = { requests: 0 }
+  const retryAfterMs = options.retryAfterMs ?? 20
+  const seenKeys = new Map<string, number>()
+  const state = {
+    seen(key: string) {
+      const n = seenKeys.get(key) ?? 0
+      seenKeys.set(key, n + 1)
+      return n
+    },
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err) => sendError(res, 500, `offline model internal error: ${(err as Error).message}`, 'server_error'))
+  })
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '')
+    if (req.method === 'GET' && (path === '/v1/models' || path === '/models')) {
+      return sendJson(res, 200, { object: 'list', data: [{ id: OFFLINE_MODEL_ID, object: 'model', created: 0, owned_by: 'ocdw-offline' }] })
+    }
+    if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) {
+      let body: ChatRequest
+      try {
+        body = JSON.parse(await readBody(req)) as ChatRequest
+      } catch {
+        return sendError(res, 400, 'The request body is not valid JSON.', 'invalid_request_error')
+      }
+      stats.requests++
+      const plan = planReply(body, config, state)
+      if (config.latencyMs) await new Promise((r) => setTimeout(r, config.latencyMs))
+      log(plan)
+      if (plan.kind === 'fail') {
+        // OpenCode retries 429/5xx (5 times, 2 s doubling); retry-after-ms makes it retry at once, so an injected
+        // failure either clears on the next roll or surfaces as an error within a second instead of minutes.
+        const retry = { 'retry-after-ms': String(retryAfterMs) }
+        return plan.status === 429
+          ? sendError(res, 429, 'Rate limit reached for the offline model (injected failure).', 'rate_limit_exceeded', retry)
+          : sendError(res, 500, 'The offline model failed on purpose (injected failure).', 'server_error', retry)
+      }
+      const promptTokens = estimateTokens(JSON.stringify(body.messages ?? []) + JSON.stringify(body.tools ?? []))
+      const completionTokens = estimateTokens((plan.text ?? '') + (plan.toolCalls ?? []).map((c) => c.name + c.arguments).join(''))
+      const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens }
+      const model = body.model ?? OFFLINE_MODEL_ID
+      return body.stream ? sendStream(res, plan, model, usage) : sendCompletion(res, plan, model, usage)
+    }
+    sendError(res, 404, `The offline model has no route ${req.method} ${path}; use POST /v1/chat/completions or GET /v1/models.`, 'not_found')
+  }
+
+  function log(plan: ReplyPlan): void {
+    if (!logFile) return
+    const line: OfflineLogLine = { at: new Date().toISOString(), lastUser: plan.lastUser, kind: plan.kind, tools: plan.tools, status: plan.status }
+    appendFileSync(logFile, JSON.stringify(line) + '\n')
+  }
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new OfflineModelConfigError(`Port ${options.port} on 127.0.0.1 is already in use; choose another with --port, or stop what is listening there.`)
+          : new OfflineModelConfigError(`The offline model could not listen on 127.0.0.1:${options.port ?? 0} (${err.message}).`),
+      )
+    })
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port))
+  })
+  server.keepAliveTimeout = 1000
+
+  let stopped: Promise<void> | undefined
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    port,
+    stats,
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      })
+      return stopped
+    },
+  }
+}
+
+/** Options win over the rules file (OCDW_OFFLINE_RULES) they may replace. */
+function resolveConfig(o: OfflineModelOptions): OfflineRulesConfig {
+  const envFile = process.env.OCDW_OFFLINE_RULES
+  const base: OfflineRulesConfig =
+    o.rules !== undefined ? parseRulesConfig(o.rules, 'the rules option') : envFile ? loadRulesFile(envFile) : { rules: [] }
+  return {
+    rules: base.rules,
+    latencyMs: o.latencyMs ?? base.latencyMs,
+    failureRate: o.failureRate ?? base.failureRate,
+    seed: o.seed ?? base.seed,
+  }
+}
+
+type Usage = { prompt_tokens: number; completion_tokens: number; total_tokens: number }
+
+function sendCompletion(res: ServerResponse, plan: ReplyPlan, model: string, usage: Usage): void {
+  const toolCalls = plan.toolCalls?.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }))
+  sendJson(res, 200, {
+    id: completionId(plan),
+    object: 'chat.completion',
+    created: 0,
+    model,
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: plan.text ?? null, ...(toolCalls ? { tool_calls: toolCalls } : {}) },
+        finish_reason: toolCalls ? 'tool_calls' : 'stop',
+      },
+    ],
+    usage,
+  })
+}
+
+function sendStream(res: ServerResponse, plan: ReplyPlan, model: string, usage: Usage): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
+  const id = completionId(plan)
+  const chunk = (delta: unknown, finish: string | null = null) =>
+    res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 0, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`)
+  chunk({ role: 'assistant', content: '' })
+  if (plan.text) for (const piece of plan.text.match(/\S+\s*|\s+/g) ?? []) chunk({ content: piece })
+  plan.toolCalls?.forEach((c, index) => {
+    chunk({ tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } }] })
+    for (let i = 0; i < c.arguments.length; i += 64) chunk({ tool_calls: [{ index, function: { arguments: c.arguments.slice(i, i + 64) } }] })
+  })
+  chunk({}, plan.toolCalls?.length ? 'tool_calls' : 'stop')
+  res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 0, model, choices: [], usage })}\n\n`)
+  res.end('data: [DONE]\n\n')
+}
+
+function completionId(plan: ReplyPlan): string {
+  return `chatcmpl-offline-${(plan.toolCalls?.[0]?.id ?? '').slice(5, 17) || Buffer.from(plan.lastUser).toString('hex').slice(0, 12) || 'empty'}`
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value)
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+  res.end(body)
+}
+
+function sendError(res: ServerResponse, status: number, message: string, type: string, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return void res.end()
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v)
+  sendJson(res, status, { error: { message, type, param: null, code: type } })
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = []
+    req.on('data', (d: Buffer) => parts.push(d))
+    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')))
+    req.on('error', reject)
+  })
+}
