@@ -12,6 +12,7 @@ import { newRunId, runDir as runDirOf } from '../store/paths.js'
 import { readRunFile, writeRunFile, type RunFile } from '../store/run-file.js'
 import { findRun } from '../store/runs.js'
 import { readSnapshot } from '../store/snapshot.js'
+import { reconcileSnapshot } from '../machines/workflow.js'
 import type { CachedAgent } from './script-host.js'
 import { DEFAULT_MAX_AGENTS, defaultConcurrency, type StartRunOptions } from './runtime.js'
 
@@ -79,7 +80,7 @@ function openExisting(o: StartRunOptions, runIdOrPrefix: string): OpenedRun {
     const snap = readSnapshot(runDir) as { snapshot?: { status?: string }; warning?: string } | undefined
     // Only an interrupted actor is restored; a finished or stopped run starts a fresh actor (its agents still
     // answer from the journal).
-    const snapshot = snap?.snapshot && snap.snapshot.status === 'active' ? snap.snapshot : undefined
+    const snapshot = snap?.snapshot && snap.snapshot.status === 'active' ? reconcileSnapshot(snap.snapshot, new Set(cached.keys())) : undefined
     const options = {
       concurrency: o.concurrency ?? runFile.options.concurrency ?? defaultConcurrency(),
       maxAgents: o.maxAgents ?? runFile.options.maxAgents ?? DEFAULT_MAX_AGENTS,

@@ -190,12 +190,14 @@ export const workflowMachine = setup({
             enqueueActions(({ context, event, enqueue }) => {
               const { call } = event
               const existing = context.agents[call.key]
-              if (existing) {
-                // A resumed run's restored agent: it finishes (or already finished) on its own; a finished one that
-                // did not succeed runs again.
-                if (existing.status === 'queued' || existing.status === 'running') return
-                if (existing.status === 'done') return
+              if (existing && (existing.status === 'queued' || existing.status === 'running')) {
+                // A resumed run's restored agent: it finishes on its own and answers this call then. The surfaces of
+                // this process have not heard of it yet.
+                enqueue.emit({ type: 'agent.queued', key: call.key, label: call.opts.label ?? call.key, phase: call.phase, prompt: call.prompt, model: call.opts.model })
+                if (existing.status === 'running') enqueue.emit({ type: 'agent.started', key: call.key, attempt: existing.attempt })
+                return
               }
+              // A restored agent that finished (but is not in the journal, which answers first) runs again below.
               let refusal: string | undefined
               if (!existing && context.requested >= context.maxAgents) {
                 refusal = `the run's cap of ${context.maxAgents} agents was reached, so agent() returned null; raise it with --max-agents`
@@ -285,6 +287,8 @@ export const workflowMachine = setup({
               context.waiting.push(event.key)
               enqueue.spawnChild('agent', { id: event.key, input: { call: tracked.call, attempt: tracked.attempt } })
               enqueue.sendTo(phaseId(tracked.call.phase), { type: 'PHASE.AGENT', from, to: 'queued' })
+              const { call } = tracked
+              enqueue.emit({ type: 'agent.queued', key: call.key, label: call.opts.label ?? call.key, phase: call.phase, prompt: call.prompt, model: call.opts.model })
             }),
             'pump',
           ],
@@ -325,6 +329,26 @@ export function runStatusOf(snapshot: WorkflowSnapshot): RunStatus {
   if (typeof value === 'string') return value as RunStatus
   if (value.running === 'paused') return 'paused'
   return 'running'
+}
+
+/**
+ * Prepares a persisted snapshot of an interrupted run for restoring: agents the journal holds as completed are marked
+ * done and their actors dropped (the snapshot is throttled, so it may still show them running; restoring them as they
+ * were would ask the model again). Agents it shows queued or running that the journal does not hold run again.
+ */
+export function reconcileSnapshot<T>(persisted: T, completed: ReadonlySet<string>): T {
+  const snap = structuredClone(persisted) as any
+  const ctx = snap?.context as WorkflowContext | undefined
+  if (!ctx?.agents) return snap
+  for (const key of completed) {
+    const tracked = ctx.agents[key]
+    if (!tracked) continue
+    tracked.status = 'done'
+    if (snap.children) delete snap.children[key]
+  }
+  ctx.running = ctx.running.filter((k) => !completed.has(k))
+  ctx.waiting = ctx.waiting.filter((k) => !completed.has(k))
+  return snap
 }
 
 /** The workflow machine with the runtime's I/O: the script runner and the agent executor. */

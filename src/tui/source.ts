@@ -1,0 +1,127 @@
+// Where the TUI gets its data and sends its keys: the `TuiSource` interface, and the disk source that reads a project's
+// runs (run.json, view.json/journal) and follows live runs over their control channel. The app only talks to this
+// interface, so it can be driven by an in-memory fake in tests and smoke runs.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { sendControl, watchLive } from '../actors/control-client.js'
+import { isLive, loadRunView } from '../actors/run-reader.js'
+import { applyEvent, type RunView } from '../machines/run-view.js'
+import type { ControlCommand } from '../machines/types.js'
+import { parseScript } from '../script/meta.js'
+import { listRuns } from '../store/runs.js'
+import { saveWorkflow } from '../store/saved-workflows.js'
+import type { RunListItem } from './view-model.js'
+
+export interface TuiSource {
+  /** The project's runs (any order; the view model sorts them). */
+  listRuns(): Promise<RunListItem[]>
+  /** Follows one run: calls onView with the (mutated in place or replaced) view whenever it changes. */
+  watchRun(dir: string, onView: (view: RunView) => void, onError?: (message: string) => void): () => void
+  /** Sends one control command (an actor event) to the process running the run; rejects with a sentence. */
+  control(dir: string, command: ControlCommand): Promise<void>
+  /** Saves the run's script as a workflow; resolves to a sentence saying where. */
+  save(dir: string, name: string, personal: boolean): Promise<string>
+  now(): number
+}
+
+/** How often a watched run that is not live is checked for having become live (resumed elsewhere). */
+const RELIVE_CHECK_MS = 2000
+
+export function createDiskSource(projectDir: string): TuiSource {
+  return {
+    async listRuns() {
+      return listRuns(projectDir).map(({ dir, run }) => {
+        const live = isLive(dir)
+        return {
+          dir,
+          id: run.id,
+          name: run.name,
+          status: run.status === 'running' && !live ? 'interrupted' : run.status,
+          live,
+          startedAt: run.startedAt,
+          endedAt: run.endedAt,
+          agents: { done: run.totals.agents.done, total: run.totals.agents.total },
+          tokens: run.totals.tokens.total,
+        }
+      })
+    },
+
+    watchRun(dir, onView, onError) {
+      let closed = false
+      let unsubscribe: (() => void) | undefined
+      let timer: NodeJS.Timeout | undefined
+
+      const fromDisk = async () => {
+        try {
+          const { view, live } = await loadRunView(dir)
+          if (closed) return
+          onView(view)
+          if (live) void attach()
+          else watchForLive()
+        } catch (err) {
+          if (!closed) onError?.((err as Error).message)
+        }
+      }
+
+      const watchForLive = () => {
+        timer = setTimeout(() => {
+          if (closed) return
+          if (isLive(dir)) void fromDisk()
+          else watchForLive()
+        }, RELIVE_CHECK_MS)
+      }
+
+      const attach = async () => {
+        let view: RunView | undefined
+        try {
+          const unsub = await watchLive(dir, {
+            view(v) {
+              view = v
+              if (!closed) onView(view)
+            },
+            event(ev) {
+              if (!view || closed) return
+              applyEvent(view, ev)
+              onView(view)
+            },
+            end() {
+              unsubscribe = undefined
+              // The process ended (or the run finished): the final state is on disk.
+              if (!closed) void fromDisk()
+            },
+          })
+          if (closed) unsub()
+          else unsubscribe = unsub
+        } catch {
+          // Ended between the check and the connect: read it from disk instead.
+          if (!closed) timer = setTimeout(() => void fromDisk(), 200)
+        }
+      }
+
+      void fromDisk()
+      return () => {
+        closed = true
+        if (timer) clearTimeout(timer)
+        unsubscribe?.()
+      }
+    },
+
+    async control(dir, command) {
+      await sendControl(dir, command)
+    },
+
+    async save(dir, name, personal) {
+      const source = readFileSync(join(dir, 'script.js'), 'utf8')
+      let description: string | undefined
+      try {
+        description = parseScript(source).meta.description
+      } catch {
+        description = undefined
+      }
+      const saved = saveWorkflow({ projectDir, name, source, description, personal })
+      return `Saved ${name} to ${saved.path}; run it with \`ocdw run --name ${name}\` or /${name} in OpenCode.`
+    },
+
+    now: () => Date.now(),
+  }
+}

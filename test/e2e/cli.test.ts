@@ -1,0 +1,166 @@
+// The CLI as a user types it, on the real `opencode serve` with the offline model (`--offline`): run, ls, show,
+// save, workflows, control commands against a live run, kill -9 and resume, and the error paths with their messages.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { makeSandbox, parseJsonOut, type Sandbox } from '../support/cli.js'
+
+const FAN = `export const meta = { name: 'fan', description: 'fan out and review', phases: [{ title: 'Ask' }, { title: 'Review' }] }
+phase('Ask')
+const answers = await parallel([1, 2, 3, 4].map((i) => () => agent('fan question ' + i, { label: 'q' + i })))
+const shape = await agent('fan shape', { schema: { type: 'object', properties: { n: { type: 'integer' }, tags: { type: 'array', items: { type: 'string' }, minItems: 2 } }, required: ['n', 'tags'] } })
+const review = await agent('fan review: ' + answers.filter(Boolean).length, { phase: 'Review' })
+return { answered: answers.filter(Boolean).length, shape, review }
+`
+
+const SLOW = (n: number) => `export const meta = { name: 'slow', phases: [{ title: 'Work' }] }
+const out = await parallel(Array.from({ length: ${n} }, (_, i) => () => agent('slow item ' + i, { label: 'item ' + i })))
+return out.filter(Boolean).length
+`
+
+const journalLines = (runDir: string) =>
+  existsSync(join(runDir, 'journal.jsonl'))
+    ? readFileSync(join(runDir, 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => { try { return JSON.parse(l) } catch { return {} } })
+    : []
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 90_000): Promise<T> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const v = probe()
+    if (v) return v
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+const runsOf = (sb: Sandbox) => {
+  const runs = join(sb.project, '.opencode/workflows/runs')
+  return existsSync(runs) ? readdirSync(runs).map((id) => join(runs, id)) : []
+}
+
+/** The directory of a run that did not exist in `before` (run ids are not ordered by time within a day). */
+function newRunDir(sb: Sandbox, before: string[]): string | undefined {
+  return runsOf(sb).find((d) => !before.includes(d))
+}
+
+describe('ocdw CLI on the real OpenCode server with the offline model', () => {
+  let sb: Sandbox
+  beforeAll(() => {
+    sb = makeSandbox()
+    writeFileSync(join(sb.project, 'fan.js'), FAN)
+  })
+  afterAll(() => sb.cleanup())
+
+  it('runs a script, then ls / show / save / workflows see it', () => {
+    const r = sb.run(['run', '--script', 'fan.js', '--offline', '--yes', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const summary = parseJsonOut(r.stdout)
+    expect(summary.status).toBe('completed')
+    expect(summary.agents).toMatchObject({ total: 6, done: 6, failed: 0, cached: 0 })
+    expect(summary.tokens.total).toBeGreaterThan(0)
+    expect(summary.result.answered).toBe(4)
+    expect(Number.isInteger(summary.result.shape.n)).toBe(true)
+    expect(summary.result.shape.tags.length).toBeGreaterThanOrEqual(2)
+    expect(typeof summary.result.review).toBe('string')
+    for (const f of ['script.js', 'run.json', 'journal.jsonl', 'snapshot.json', 'result.json', 'report.md']) {
+      expect(existsSync(join(summary.runDir, f)), f).toBe(true)
+    }
+
+    const ls = parseJsonOut(sb.run(['ls', '--json']).stdout)
+    expect(ls[0]).toMatchObject({ id: summary.runId, status: 'completed', name: 'fan' })
+
+    const show = sb.run(['show', summary.runId, '--json'])
+    expect(show.code, show.stderr).toBe(0)
+    const view = parseJsonOut(show.stdout)
+    expect(view.phases.map((p: any) => p.title)).toEqual(['Ask', 'Review'])
+    expect(view.agents).toHaveLength(6)
+
+    const save = sb.run(['save', summary.runId, '--name', 'fan-saved'])
+    expect(save.code, save.stderr).toBe(0)
+    expect(existsSync(join(sb.project, '.opencode/workflows/fan-saved.js'))).toBe(true)
+    expect(readFileSync(join(sb.project, '.opencode/command/fan-saved.md'), 'utf8')).toContain('$ARGUMENTS')
+    const again = sb.run(['save', summary.runId, '--name', 'fan-saved'])
+    expect(again.code).toBe(2)
+    expect(again.stderr).toMatch(/already exists.*--force/)
+    const workflows = parseJsonOut(sb.run(['workflows', '--json']).stdout)
+    expect(workflows.find((w: any) => w.name === 'fan-saved')).toMatchObject({ scope: 'project', description: 'fan out and review' })
+    expect(workflows.map((w: any) => w.name)).toEqual(expect.arrayContaining(['deep-research', 'codebase-audit', 'migrate', 'demo']))
+  })
+
+  it('refuses bad input with a sentence and the contract exit codes, writing no run', () => {
+    writeFileSync(join(sb.project, 'broken.js'), "export const meta = { name: 'broken' }\nconst x = await agent('a'\n")
+    const broken = sb.run(['run', '--script', 'broken.js', '--yes'])
+    expect(broken.code).toBe(2)
+    expect(broken.stderr).toMatch(/line \d+/)
+
+    const noTty = sb.run(['run', '--script', 'fan.js'])
+    expect(noTty.code).toBe(3)
+    expect(noTty.stderr).toMatch(/--yes/)
+
+    const unknown = sb.run(['run', '--name', 'no-such-workflow', '--yes'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toMatch(/no workflow named "no-such-workflow".*ocdw workflows/)
+
+    const missing = sb.run(['show', 'wf_nope'])
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toMatch(/no run "wf_nope".*ocdw ls/)
+
+    const badFlag = sb.run(['run', '--script', 'fan.js', '--concurrency', 'lots', '--yes'])
+    expect(badFlag.code).toBe(2)
+    expect(badFlag.stderr).toMatch(/--concurrency/)
+
+    const notLive = sb.run(['stop', parseJsonOut(sb.run(['ls', '--json']).stdout)[0].id])
+    expect(notLive.code).toBe(2)
+    expect(notLive.stderr).toMatch(/not running.*resume/)
+  })
+
+  it('stops one agent of a live run through the control channel; the run finishes without it', async () => {
+    const rules = join(sb.root, 'slow-rules.json')
+    writeFileSync(rules, JSON.stringify({ latencyMs: 1500, rules: [] }))
+    writeFileSync(join(sb.project, 'slow.js'), SLOW(3))
+    const before = runsOf(sb)
+    const child = sb.spawn(['run', '--script', 'slow.js', '--offline', '--yes', '--json', '--concurrency', '3'], { env: { OCDW_OFFLINE_RULES: rules } })
+    const exited = new Promise<number>((r) => child.on('exit', (c) => r(c ?? -1)))
+    const runDir = await waitFor('the run dir', () => {
+      const d = newRunDir(sb, before)
+      return d && existsSync(join(d, 'control.json')) && d
+    })
+    const started = await waitFor('a started agent', () => journalLines(runDir).find((e) => e.t === 'agent.started'))
+    const stop = sb.run(['stop', runDir.split('/').pop()!, '--agent', started.key])
+    expect(stop.code, stop.stderr).toBe(0)
+    expect(await exited).toBe(0)
+    const summary = parseJsonOut(child.output().stdout)
+    expect(summary.agents).toMatchObject({ total: 3, done: 2, stopped: 1 })
+    expect(summary.result).toBe(2)
+    const view = parseJsonOut(sb.run(['show', summary.runId, '--json']).stdout)
+    expect(view.agents.find((a: any) => a.key === started.key).status).toBe('stopped')
+  })
+
+  it('survives kill -9: resume answers journaled agents without asking the model again', async () => {
+    const rules = join(sb.root, 'crash-rules.json')
+    const log = join(sb.root, 'crash-model.log')
+    writeFileSync(rules, JSON.stringify({ latencyMs: 400, rules: [] }))
+    writeFileSync(join(sb.project, 'crash.js'), SLOW(12).replace("'slow'", "'crash'").replace(/slow item/g, 'crash item'))
+    const env = { OCDW_OFFLINE_RULES: rules, OCDW_OFFLINE_LOG: log }
+    const before = runsOf(sb)
+    const child = sb.spawn(['run', '--script', 'crash.js', '--offline', '--yes', '--json', '--concurrency', '2'], { env })
+    const runDir = await waitFor('the crash run', () => newRunDir(sb, before))
+    await waitFor('4 journaled agents', () => journalLines(runDir).filter((e) => e.t === 'agent.done').length >= 4)
+    process.kill(-child.pid!, 'SIGKILL')
+    await new Promise((r) => child.on('exit', r))
+    const doneBefore = journalLines(runDir).filter((e) => e.t === 'agent.done').map((e) => e.label)
+    expect(doneBefore.length).toBeGreaterThanOrEqual(4)
+
+    const resumed = sb.run(['resume', runDir.split('/').pop()!, '--offline', '--json'], { env })
+    expect(resumed.code, resumed.stderr).toBe(0)
+    const summary = parseJsonOut(resumed.stdout)
+    expect(summary.status).toBe('completed')
+    expect(summary.result).toBe(12)
+    expect(summary.agents.cached).toBe(doneBefore.length)
+    const asked = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.kind !== 'title')
+    for (const label of doneBefore) {
+      const prompt = 'crash item ' + label.replace('item ', '')
+      expect(asked.filter((e) => e.lastUser === prompt).length, prompt).toBe(1)
+    }
+  })
+})
