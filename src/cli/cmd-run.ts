@@ -58,7 +58,7 @@ export function registerRun(program: Command): void {
       // The planner's session and the run share one OpenCode connection (one server start, not two).
       connection = await connectFor({ projectDir, ...common })
       try {
-        source = await planScript({ connection, projectDir, task: task.join(' '), concurrency: common.concurrency, maxAgents: common.maxAgents, budget: common.budget, quiet: common.json })
+        source = await planScript({ connection, projectDir, task: task.join(' '), concurrency: common.concurrency, maxAgents: common.maxAgents, budget: common.budget })
       } catch (err) {
         await connection.stop()
         throw err
