@@ -163,4 +163,32 @@ describe('ocdw CLI on the real OpenCode server with the offline model', () => {
       expect(asked.filter((e) => e.lastUser === prompt).length, prompt).toBe(1)
     }
   })
+
+  it('--detach prints the run id; pause, resume and restart from other processes reach the live run', async () => {
+    const rules = join(sb.root, 'detach-rules.json')
+    writeFileSync(rules, JSON.stringify({ latencyMs: 1500, rules: [] }))
+    writeFileSync(join(sb.project, 'detach.js'), SLOW(3).replace("'slow'", "'detached'").replace(/slow item/g, 'detached item'))
+    const env = { OCDW_OFFLINE_RULES: rules }
+    const r = sb.run(['run', '--script', 'detach.js', '--offline', '--yes', '--detach', '--concurrency', '1'], { env })
+    expect(r.code, r.stderr).toBe(0)
+    const id = r.stdout.trim()
+    expect(id).toMatch(/^wf_\d{8}_[a-z0-9]{6}$/)
+    const runDir = join(sb.project, '.opencode/workflows/runs', id)
+    const first = await waitFor('the first agent', () => journalLines(runDir).find((e) => e.t === 'agent.started'))
+
+    expect(sb.run(['pause', id]).code).toBe(0)
+    expect(parseJsonOut(sb.run(['show', id, '--json']).stdout).status).toBe('paused')
+    expect(sb.run(['pause', id, '--resume']).code).toBe(0)
+    expect(parseJsonOut(sb.run(['show', id, '--json']).stdout).status).toBe('running')
+
+    const restart = sb.run(['restart', id, '--agent', first.key])
+    expect(restart.code, restart.stderr).toBe(0)
+    const view = await waitFor('the detached run to finish', () => {
+      const v = parseJsonOut(sb.run(['show', id, '--json']).stdout)
+      return v.status === 'completed' && v
+    }, 120_000)
+    expect(view.agents.find((a: any) => a.key === first.key).attempt).toBe(2)
+    expect(view.agents.every((a: any) => a.status === 'done')).toBe(true)
+    expect(view.result).toBe(3)
+  })
 })

@@ -129,4 +129,56 @@ return xs`
     expect(s.result).toEqual([null, 'done: fast'])
     expect(s.agents).toMatchObject({ done: 1, stopped: 1 })
   })
+
+  it('enforces the token budget: once spent, agent() resolves null, the log says why, budget.remaining() shows it', async () => {
+    const projectDir = project()
+    const script = `export const meta = { name: 'budget' }
+const a = await agent('first')
+const before = budget.remaining()
+const b = await agent('second')
+const c = await agent('third')
+return { a: a !== null, b: b !== null, c, total: budget.total, before, spent: budget.spent() }`
+    const run = await startRun({ projectDir, script, executor: createInstantExecutor({ tokensPerAgent: { input: 20, output: 10 } }), budget: 50, control: false })
+    const s = await run.done
+    expect(s.result).toEqual({ a: true, b: true, c: null, total: 50, before: 20, spent: 60 })
+    expect(run.view().log.some((l) => /budget of 50.*--budget/.test(l.message))).toBe(true)
+  })
+
+  it('RESTART_AGENT on a finished agent runs it again and journals the new result', async () => {
+    const projectDir = project()
+    let n = 0
+    const executor = createInstantExecutor({ respond: () => `answer ${++n}` })
+    const script = `export const meta = { name: 'restart' }
+const a = await agent('once')
+await agent('hold', { timeoutMs: 100000 })
+return a`
+    const hold = createInstantExecutor({ delayMs: 60_000 })
+    const mixed = { run: (call: any, ctx: any) => (call.prompt === 'hold' ? hold.run(call, ctx) : executor.run(call, ctx)) }
+    const run = await startRun({ projectDir, script, executor: mixed, control: false })
+    const holdKey = await new Promise<string>((resolve) => {
+      const sub = run.events.subscribe((ev) => {
+        if (ev.type === 'agent.started' && run.view().agents.find((a) => a.key === ev.key)?.prompt === 'hold') {
+          sub.unsubscribe()
+          resolve(ev.key)
+        }
+      })
+    })
+    const onceKey = run.view().agents.find((a) => a.prompt === 'once')!.key
+    const finished = new Promise<void>((resolve) => {
+      const sub = run.events.subscribe((ev) => {
+        if (ev.type === 'agent.finished' && ev.key === onceKey) {
+          sub.unsubscribe()
+          resolve()
+        }
+      })
+    })
+    run.send({ type: 'RESTART_AGENT', key: onceKey })
+    await finished
+    expect(run.view().agents.find((a) => a.key === onceKey)).toMatchObject({ status: 'done', attempt: 2 })
+    run.send({ type: 'STOP_AGENT', key: holdKey })
+    const s = await run.done
+    expect(s.result).toBe('answer 1')
+    const done = readJournal(run.runDir).entries.filter((e: any) => e.t === 'agent.done' && e.key === onceKey)
+    expect(done.map((e: any) => e.result)).toEqual(['answer 1', 'answer 2'])
+  })
 })
