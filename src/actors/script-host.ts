@@ -38,11 +38,22 @@ export interface ScriptHostDeps {
 
 const ZERO: Tokens = { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 }
 
+/** A script may log this many lines; more would only flood the journal (a runaway loop), so they are dropped. */
+export const MAX_LOG_LINES = 10_000
+/** An agent prompt larger than this is a script bug (a whole dataset pasted in), not a task: agent() resolves null. */
+export const MAX_PROMPT_CHARS = 1_000_000
+
 export function createScriptHost(deps: ScriptHostDeps): AgentBackend & { settle(ev: SettledEvent): void } {
   const pending = new Map<string, Deferred<unknown>>()
   /** Settlements that arrived before the script asked (agents restored from a snapshot finish on their own). */
   const early = new Map<string, SettledEvent>()
   const skipReasons = new Set<string>()
+  let logLines = 0
+  const warnOnce = (reason: string) => {
+    if (skipReasons.has(reason)) return
+    skipReasons.add(reason)
+    deps.emit({ type: 'log', message: reason, level: 'warn', at: Date.now() })
+  }
 
   function resolvePending(key: string, value: unknown): boolean {
     const d = pending.get(key)
@@ -60,6 +71,10 @@ export function createScriptHost(deps: ScriptHostDeps): AgentBackend & { settle(
 
   return {
     agent(call: AgentCall): Promise<unknown> {
+      if (call.prompt.length > MAX_PROMPT_CHARS) {
+        warnOnce(`an agent() prompt of ${Math.round(call.prompt.length / 1000)}k characters is over the ${MAX_PROMPT_CHARS / 1_000_000}M limit, so agent() returned null; pass file paths for the agent to read instead of the data itself`)
+        return Promise.resolve(null)
+      }
       deps.calls.set(call.key, call)
       const hit = deps.cached.get(call.key)
       if (hit) {
@@ -85,11 +100,7 @@ export function createScriptHost(deps: ScriptHostDeps): AgentBackend & { settle(
       const at = Date.now()
       if (ev.status === 'skipped') {
         // Refused by the cap or the budget: never started, so nothing to journal; say why once per reason.
-        const reason = ev.reason ?? ev.error ?? 'the agent was skipped'
-        if (!skipReasons.has(reason)) {
-          skipReasons.add(reason)
-          deps.emit({ type: 'log', message: reason, level: 'warn', at })
-        }
+        warnOnce(ev.reason ?? ev.error ?? 'the agent was skipped')
         resolvePending(ev.key, null)
         return
       }
@@ -125,7 +136,11 @@ export function createScriptHost(deps: ScriptHostDeps): AgentBackend & { settle(
     },
 
     log(message: string): void {
-      deps.emit({ type: 'log', message, level: 'info', at: Date.now() })
+      if (++logLines > MAX_LOG_LINES) {
+        warnOnce(`log() was called more than ${MAX_LOG_LINES.toLocaleString('en-US')} times; later lines are dropped so the journal stays small`)
+        return
+      }
+      deps.emit({ type: 'log', message: message.length > 10_000 ? message.slice(0, 10_000) + '…' : message, level: 'info', at: Date.now() })
     },
 
     budget() {
