@@ -5,10 +5,10 @@ export const meta = {
   phases: [
     { title: 'Survey', detail: 'split the tree into areas' },
     { title: 'Audit', detail: 'one agent per area: findings with file:line' },
-    { title: 'Review', detail: 'an adversarial reviewer tries to refute each finding' },
+    { title: 'Review', detail: 'review(): an adversarial reviewer tries to refute each finding' },
     { title: 'Report', detail: 'confirmed findings by severity' },
   ],
-  args: 'optional focus (text), e.g. "security" or "error handling"; or { focus, maxAreas }',
+  args: 'optional focus (text), e.g. "security" or "error handling"; or { focus?, maxAreas?: number (1-50, default 12) }. Honours --budget: what could not be audited or reviewed is listed as not checked.',
 }
 
 const input = typeof args === 'string' ? { focus: args } : args && typeof args === 'object' ? args : {}
@@ -46,11 +46,8 @@ const FINDINGS = {
   },
   required: ['findings'],
 }
-const VERDICT = {
-  type: 'object',
-  properties: { verdict: { type: 'string', enum: ['confirmed', 'refuted'] }, reason: { type: 'string' } },
-  required: ['verdict', 'reason'],
-}
+// Out of tokens? The runtime then resolves agent() to null; say so instead of blaming the model.
+const budgetSpent = () => budget.total !== null && budget.remaining() === 0
 
 phase('Survey')
 const survey = await agent(
@@ -58,34 +55,49 @@ const survey = await agent(
   { label: 'survey', schema: AREAS },
 )
 const areas = (survey?.areas ?? []).slice(0, maxAreas)
-if (!areas.length) throw new Error('The survey agent found no areas to audit; check that the run started in the repository.')
+if (!areas.length) {
+  throw new Error(
+    budgetSpent()
+      ? `The token budget of ${budget.total} was spent before the survey finished; run again with a larger --budget.`
+      : 'The survey agent found no areas to audit; check that the run started in the repository.',
+  )
+}
 log(`${areas.length} areas to audit`)
 
-const reviewed = await pipeline(
+// Each area is audited, then its findings face review() (the standard library's adversarial refutation) as soon
+// as that area is done: no barrier between areas.
+const audited = await pipeline(
   areas,
   (area) =>
     agent(
-      `Audit the area "${area.name}" (${area.paths.join(', ')}) for ${focus}. Read the code. Report only real problems, each with the file path, the line number, a severity, a title and why it is a problem. An empty list is a fine answer.`,
+      `Audit the area "${area.name}" (${(area.paths ?? []).join(', ')}) for ${focus}. Read the code. Report only real problems, each with the file path, the line number, a severity, a title and why it is a problem. An empty list is a fine answer.`,
       { label: `audit ${area.name}`, phase: 'Audit', schema: FINDINGS },
     ),
-  (result, area) =>
-    parallel(
-      (result?.findings ?? []).map((f) => () =>
-        agent(
-          `You are an adversarial reviewer. Try to refute this finding; confirm it only if it holds up.\nFinding: ${f.title} at ${f.file}:${f.line} (${f.severity})\n${f.detail}\nRead ${f.file} around line ${f.line} and decide.`,
-          { label: `review ${f.file}:${f.line}`, phase: 'Review', schema: VERDICT },
-        ).then((v) => ({ ...f, area: area.name, verdict: v?.verdict ?? 'unreviewed', reason: v?.reason ?? 'the reviewer did not answer' })),
-      ),
-    ),
+  async (result, area) => {
+    if (result === null) return { area: area.name, audited: false, confirmed: [], refuted: [], unreviewed: [] }
+    const findings = (result.findings ?? []).map((f) => ({ ...f, area: area.name }))
+    // A reviewer that cannot run (budget spent) does not refute; keep such findings apart instead of confirming them.
+    if (findings.length && budgetSpent()) return { area: area.name, audited: true, confirmed: [], refuted: [], unreviewed: findings }
+    const survived = findings.length
+      ? await review(findings, {
+          phase: 'Review',
+          label: `review ${area.name}`,
+          context: `A code audit for ${focus}. Open the file named in the finding, read the code around its line, and check whether the problem is real at that exact place.`,
+        })
+      : []
+    return { area: area.name, audited: true, confirmed: survived, refuted: findings.filter((f) => !survived.includes(f)), unreviewed: [] }
+  },
 )
 
 phase('Report')
-const all = reviewed.filter(Boolean).flat().filter(Boolean)
-const confirmed = all.filter((f) => f.verdict === 'confirmed')
-const refuted = all.filter((f) => f.verdict !== 'confirmed')
+const done = audited.filter(Boolean)
+const confirmed = done.flatMap((a) => a.confirmed)
+const refuted = done.flatMap((a) => a.refuted)
+const unreviewed = done.flatMap((a) => a.unreviewed)
+const unaudited = areas.map((a) => a.name).filter((name) => !done.some((a) => a.area === name && a.audited))
 const order = ['critical', 'high', 'medium', 'low']
 confirmed.sort((a, b) => order.indexOf(a.severity) - order.indexOf(b.severity) || a.file.localeCompare(b.file) || a.line - b.line)
-const lines = [`# Audit: ${focus}`, '', `${confirmed.length} confirmed findings (${refuted.length} refuted or unreviewed) in ${areas.length} areas.`, '']
+const lines = [`# Audit: ${focus}`, '', `${confirmed.length} confirmed findings (${refuted.length} refuted in review) in ${areas.length} areas.`, '']
 for (const sev of order) {
   const list = confirmed.filter((f) => f.severity === sev)
   if (!list.length) continue
@@ -93,4 +105,15 @@ for (const sev of order) {
   for (const f of list) lines.push(`- \`${f.file}:${f.line}\` ${f.title} — ${f.detail}`)
   lines.push('')
 }
-return { report: lines.join('\n'), confirmed, refuted, areas: areas.map((a) => a.name) }
+if (refuted.length) {
+  lines.push('## Refuted in review', '')
+  for (const f of refuted) lines.push(`- \`${f.file}:${f.line}\` ${f.title}`)
+  lines.push('')
+}
+if (unreviewed.length || unaudited.length) {
+  lines.push('## Not checked', '')
+  for (const f of unreviewed) lines.push(`- \`${f.file}:${f.line}\` ${f.title} (not reviewed${budgetSpent() ? ': token budget spent' : ''})`)
+  for (const name of unaudited) lines.push(`- area "${name}" was not audited${budgetSpent() ? ' (token budget spent)' : ' (its auditor failed)'}`)
+  lines.push('')
+}
+return { report: lines.join('\n'), confirmed, refuted, unreviewed, unaudited, areas: areas.map((a) => a.name) }

@@ -8,7 +8,7 @@ export const meta = {
     { title: 'Verify', detail: 'at least 3 independent verifiers vote on each claim' },
     { title: 'Report', detail: 'supported claims with citations; the rest and why' },
   ],
-  args: 'the question (text), or { question, urls?: string[], angles?: number (3-6), verifiers?: number (>= 3) }',
+  args: 'the question (text), or { question, urls?: string[] (sources to start from), angles?: number (3-6, default 6), verifiers?: number (>= 3, default 3) }. Honours --budget: claims it cannot afford to verify are listed as not checked.',
 }
 
 const input = typeof args === 'string' ? { question: args } : args && typeof args === 'object' ? args : {}
@@ -78,6 +78,7 @@ for (const r of found) {
   }
 }
 let claims = [...byText.values()]
+let skipped = []
 log(`${claims.length} distinct claims from ${found.filter(Boolean).length} searches`)
 
 // Honour the budget: verifying costs about verifiersPerClaim agents a claim; stop adding claims when it runs out.
@@ -86,6 +87,7 @@ if (budget.total !== null && budget.remaining() !== null) {
   const affordable = Math.floor(budget.remaining() / (perAgent * verifiersPerClaim))
   if (affordable < claims.length) {
     log(`budget: verifying ${Math.max(0, affordable)} of ${claims.length} claims`)
+    skipped = claims.slice(Math.max(0, affordable))
     claims = claims.slice(0, Math.max(0, affordable))
   }
 }
@@ -123,25 +125,38 @@ claims.forEach((claim, i) => {
   }
 })
 
+// Every source gets a number: those of surviving claims first, in order, then the rest.
 const citation = new Map()
 const cite = (url) => {
   if (!citation.has(url)) citation.set(url, citation.size + 1)
   return citation.get(url)
 }
+for (const c of [...kept, ...dropped]) for (const s of c.sources) cite(s.url)
+const refs = (c) => c.sources.map((s) => `[${cite(s.url)}]`).join('')
 const lines = [`# ${question}`, '']
-if (kept.length === 0) lines.push('No claim survived cross-checking.', '')
+if (kept.length === 0) {
+  const none = claims.length ? 'No claim survived cross-checking.' : skipped.length ? 'No claim was cross-checked: the token budget was spent.' : 'The searches found no sourced claims.'
+  lines.push(none, '')
+}
 else {
   lines.push('## Findings', '')
-  for (const c of kept) lines.push(`- ${c.claim} ${c.sources.map((s) => `[${cite(s.url)}]`).join('')} (${c.votes.support}/${c.votes.of} verifiers support)`)
+  for (const c of kept) {
+    lines.push(`- ${c.claim} ${refs(c)} (${c.votes.support}/${c.votes.of} verifiers support)`)
+    for (const s of c.sources) if (s.quote) lines.push(`  > "${s.quote}" [${cite(s.url)}]`)
+  }
   lines.push('')
 }
 if (dropped.length) {
   lines.push('## Did not survive cross-checking', '')
-  for (const c of dropped) lines.push(`- ${c.claim} (${c.sources.map((s) => s.url).join(', ')}): ${c.votes.support} support, ${c.votes.refute} refute, ${c.votes.unclear} unclear — ${c.why}`)
+  for (const c of dropped) lines.push(`- ${c.claim} ${refs(c)}: ${c.votes.support} support, ${c.votes.refute} refute, ${c.votes.unclear} unclear — ${c.why}`)
+  lines.push('')
+}
+if (skipped.length) {
+  lines.push('## Not checked', '')
+  for (const c of skipped) lines.push(`- ${c.claim} (${c.sources.map((s) => s.url).join(', ')}): not verified, the token budget was spent`)
   lines.push('')
 }
 lines.push('## Sources', '')
-for (const c of kept) for (const s of c.sources) cite(s.url)
 for (const [url, n] of citation) lines.push(`${n}. ${url}`)
 
 return {
@@ -149,5 +164,6 @@ return {
   report: lines.join('\n'),
   claims: kept,
   dropped,
+  skipped,
   sources: [...citation].map(([url, n]) => ({ n, url })),
 }

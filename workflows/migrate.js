@@ -7,7 +7,7 @@ export const meta = {
     { title: 'Change', detail: 'one agent per item, then the gate; one retry on failure' },
     { title: 'Verify', detail: 'the whole gate and a summary' },
   ],
-  args: 'the goal (text), or { goal, gate?: "npm test" (a shell command), maxItems? }',
+  args: 'the goal (text), or { goal, gate?: "npm test" (a shell command run through the OpenCode server after each item and at the end; {path} in it becomes the item\'s path), maxItems?: number (1-500, default 100) }. Honours --budget: items left when it is spent are reported as not done.',
 }
 
 const input = typeof args === 'string' ? { goal: args } : args && typeof args === 'object' ? args : {}
@@ -27,13 +27,25 @@ const ITEMS = {
   required: ['items'],
 }
 
+// Out of tokens? The runtime then resolves agent() to null; say so instead of blaming the model.
+const budgetSpent = () => budget.total !== null && budget.remaining() === 0
+
 phase('Understand')
 const survey = await agent(
   `We are doing this migration: ${goal}\nSurvey the repository and list every work item: one file (path) per item and what must change in it. Do not change anything yet.`,
   { label: 'survey', schema: ITEMS },
 )
-const items = (survey?.items ?? []).slice(0, maxItems)
+if (survey === null) {
+  throw new Error(
+    budgetSpent()
+      ? `The token budget of ${budget.total} was spent before the survey finished; nothing was changed. Run again with a larger --budget.`
+      : 'The survey agent failed, so there are no work items and nothing was changed; see its error in `ocdw show` and run again.',
+  )
+}
+const items = (survey.items ?? []).slice(0, maxItems)
 log(`${items.length} work items`)
+
+const gateFor = (item) => gateCommand.split('{path}').join(item.path)
 
 const results = await pipeline(
   items,
@@ -43,21 +55,24 @@ const results = await pipeline(
       phase: 'Change',
     }),
   async (out, item) => {
-    if (out === null) return { path: item.path, ok: false, why: 'the change agent failed' }
+    if (out === null) return { path: item.path, ok: false, attempts: 0, why: budgetSpent() ? 'skipped: the token budget is spent' : 'the change agent failed' }
     if (!gateCommand) return { path: item.path, ok: true, attempts: 1 }
-    const first = await gate(gateCommand)
+    const command = gateFor(item)
+    const first = await gate(command)
     if (first.ok) return { path: item.path, ok: true, attempts: 1 }
+    log(`gate failed for ${item.path} (exit ${first.exitCode}); one retry with its output`)
     const retry = await agent(
-      `Migration: ${goal}\nYour change to ${item.path} fails the check \`${gateCommand}\` (exit ${first.exitCode}):\n${first.output.slice(-4000)}\nFix ${item.path} so the check passes.`,
+      `Migration: ${goal}\nYour change to ${item.path} fails the check \`${command}\` (exit ${first.exitCode}):\n${first.output.slice(-4000)}\nFix ${item.path} so the check passes.`,
       { label: `retry ${item.path}`, phase: 'Change' },
     )
-    const second = retry === null ? first : await gate(gateCommand)
-    return { path: item.path, ok: second.ok, attempts: 2, ...(second.ok ? {} : { why: second.output.slice(-500) }) }
+    const second = retry === null ? first : await gate(command)
+    const why = second.ok ? undefined : retry === null && budgetSpent() ? 'the gate failed and the token budget is spent, so there was no retry' : second.output.slice(-500)
+    return { path: item.path, ok: second.ok, attempts: 2, ...(why ? { why } : {}) }
   },
 )
 
 phase('Verify')
-const finalGate = gateCommand ? await gate(gateCommand) : null
+const finalGate = gateCommand ? await gate(gateCommand.split('{path}').join('.')) : null
 const summary = await agent(
   `Migration: ${goal}\nResults per item:\n${results.map((r, i) => `- ${items[i].path}: ${r?.ok ? 'done' : 'NOT done' + (r?.why ? ` (${r.why})` : '')}`).join('\n')}\n` +
     (finalGate ? `The final check \`${gateCommand}\` ${finalGate.ok ? 'passes' : 'fails:\n' + finalGate.output.slice(-2000)}\n` : '') +
@@ -68,6 +83,7 @@ return {
   goal,
   done: results.filter((r) => r?.ok).map((r) => r.path),
   failed: results.map((r, i) => (r?.ok ? null : items[i].path)).filter(Boolean),
+  items: results.map((r, i) => r ?? { path: items[i].path, ok: false, why: 'the item failed in the workflow' }),
   gate: finalGate ? { command: gateCommand, ok: finalGate.ok } : null,
   summary,
 }

@@ -4,6 +4,7 @@
 // message events (a tool-using agent has several). Transient failures (HTTP 5xx/429, connection reset, retryable
 // provider errors) are retried with backoff in a fresh session; STOP aborts the session; a session that sends no
 // event for `stallMs` is reported as stalled.
+import { randomBytes } from 'node:crypto'
 import type { OpencodeClient } from '@opencode-ai/sdk/v2'
 import type { AgentActivity, AgentCall, AgentExecutor, ExecResult, GateResult, Tokens } from '../machines/types.js'
 import { createEventHub, type EventHub } from './opencode-events.js'
@@ -144,7 +145,11 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
       if (signal.aborted) throw new AgentFailedError('The agent was stopped.')
       if (res.error || !res.data) {
         const status = res.response?.status
-        throw new AgentFailedError(`OpenCode answered the prompt with an error (${describeSdkError(res.error, status)}).`, isTransientStatus(status))
+        // No HTTP status at all means the request never got an answer (connection refused or reset): transient.
+        throw new AgentFailedError(
+          status ? `OpenCode answered the prompt with an error (${describeSdkError(res.error, status)}).` : `Could not reach OpenCode (${describeSdkError(res.error)}).`,
+          isTransientStatus(status) || !status,
+        )
       }
       const { info, parts } = res.data as any
       if (info?.error) {
@@ -224,18 +229,25 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
   }
 }
 
-/** gate(): runs a command through the OpenCode server's shell (session.shell) and reads the bash tool's exit code. */
+/**
+ * gate(): runs a command through the OpenCode server's shell (session.shell). OpenCode 1.18 reports no exit code for
+ * it and pastes the command into `bash -c 'eval "..."'` (every `$` would expand early), so the command travels
+ * base64-encoded to a fresh `sh`, which prints the exit code after a unique marker.
+ */
 async function runGate(client: OpencodeClient, directory: string, command: string, timeoutMs = 600_000, parentID?: string): Promise<GateResult> {
   const created = await client.session.create({ directory, parentID, title: truncate(`ocdw gate: ${command}`, 80) } as never)
   if (!created.data) return { ok: false, exitCode: -1, output: `OpenCode could not create a session for the gate (${describeSdkError(created.error)}).` }
   const sessionID = (created.data as any).id
-  const res = await client.session.shell({ sessionID, directory, command, agent: 'build' } as never, { signal: AbortSignal.timeout(timeoutMs) } as never)
+  const marker = `__ocdw_gate_exit_${randomBytes(6).toString('hex')}__`
+  const script = `( ${command}\n)\necho "${marker}$?"\n`
+  const wrapped = `printf %s ${Buffer.from(script).toString('base64')} | base64 -d | sh`
+  const res = await client.session.shell({ sessionID, directory, command: wrapped, agent: 'build' } as never, { signal: AbortSignal.timeout(timeoutMs) } as never)
   if (res.error || !res.data) return { ok: false, exitCode: -1, output: `OpenCode could not run the gate command (${describeSdkError(res.error)}).` }
   const parts = ((res.data as any).parts ?? []) as any[]
-  const tool = parts.find((p) => p.type === 'tool')
-  const state = tool?.state ?? {}
-  const output = String(state.output ?? state.metadata?.output ?? state.error ?? '')
-  const exit = state.metadata?.exit
-  const exitCode = typeof exit === 'number' ? exit : state.status === 'completed' ? 0 : 1
+  const state = parts.find((p) => p.type === 'tool')?.state ?? {}
+  const raw = String(state.output ?? state.metadata?.output ?? state.error ?? '')
+  const found = new RegExp(`\\n?${marker}(\\d+)\\s*$`).exec(raw)
+  const output = found ? raw.slice(0, found.index) : raw
+  const exitCode = found ? Number(found[1]) : 1
   return { ok: exitCode === 0, exitCode, output: output.length > 20_000 ? output.slice(-20_000) : output }
 }

@@ -17,6 +17,7 @@ import type {
   RuntimeEvent,
   WorkflowResolver,
 } from '../machines/types.js'
+import { ZERO_TOKENS } from '../machines/types.js'
 import { provideWorkflow, runStatusOf } from '../machines/workflow.js'
 import { parseScript } from '../script/meta.js'
 import { runScript } from '../script/sandbox.js'
@@ -195,6 +196,13 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
     finished = true
     const endedAt = Date.now()
     const final = (['completed', 'failed', 'stopped', 'denied'].includes(status) ? status : 'failed') as RunSummary['status']
+    // The workflow actor stopped its children when it ended (e.g. an agent restarted after the script had its answer):
+    // the surfaces must not show them running for ever.
+    for (const a of view.agents) {
+      if (a.status === 'queued' || a.status === 'running') {
+        emit({ type: 'agent.finished', key: a.key, status: 'stopped', tokens: ZERO_TOKENS, cost: 0, cached: false, error: 'the run ended before this agent finished', at: endedAt })
+      }
+    }
     if (final === 'completed') emit({ type: 'run.result', result: scriptResult, at: endedAt })
     if (view.status !== final) emit({ type: 'run.status', runId, status: final, error, at: endedAt })
     for (const w of scriptWarnings) emit({ type: 'log', message: w, level: 'warn', at: endedAt })

@@ -1,7 +1,8 @@
 // Decides what the offline model answers to one chat-completions request (pure: no I/O). The HTTP layer
-// (server.ts) turns the plan into JSON or SSE. Order: title requests, tool results, rules, StructuredOutput, default.
+// (server.ts) turns the plan into JSON or SSE. Order: title requests, tool results (a rule's `then`,
+// else StructuredOutput or a done text), rules, StructuredOutput, default.
 import { hash32, hashHex, hashWords, prng } from './hash.js'
-import { findRule, type OfflineRulesConfig } from './rules.js'
+import { findRule, type OfflineRulesConfig, type RuleReply } from './rules.js'
 import { fillSchema } from './schema-fill.js'
 
 export type ReplyKind = 'text' | 'json' | 'tools' | 'structured' | 'title' | 'fail'
@@ -84,6 +85,10 @@ export function planReply(req: ChatRequest, config: OfflineRulesConfig, state: P
 
   if (last?.role === 'tool') {
     const called = toolNamesSinceUser(messages)
+    // A rule's `then`: the follow-up reply for this tool round (1 = after the first tool results).
+    const then = findRule(config.rules, lastUser, system)?.then
+    const next = Array.isArray(then) ? then[toolRoundsSinceUser(messages) - 1] : toolRoundsSinceUser(messages) === 1 ? then : undefined
+    if (next && !called.includes(STRUCTURED_TOOL)) return ruleReplyPlan(base, next, structured, lastUser, messages.length)
     if (structured && !called.includes(STRUCTURED_TOOL)) return structuredPlan(base, structured.function?.parameters, lastUser, messages.length)
     return { ...base, kind: 'text', status: 200, text: `done: ${called.join(', ') || 'tool'} finished for "${clip(lastUser, 60)}"` }
   }
@@ -91,17 +96,32 @@ export function planReply(req: ChatRequest, config: OfflineRulesConfig, state: P
   const rule = findRule(config.rules, lastUser, system)
   if (rule?.fail) return { ...base, kind: 'fail', status: rule.fail }
   const reply = rule?.reply
-  if (reply && 'tools' in reply) {
-    const toolCalls = reply.tools.map((t, i) => ({ id: callId(lastUser, messages.length, i), name: t.name, arguments: JSON.stringify(t.args ?? {}) }))
+  if (reply) return ruleReplyPlan(base, reply, structured, lastUser, messages.length)
+  if (structured) return structuredPlan(base, structured.function?.parameters, lastUser, messages.length)
+  return { ...base, kind: 'text', status: 200, text: defaultText(lastUser) }
+}
+
+type ToolDef = NonNullable<ChatRequest['tools']>[number]
+
+/** A rule's reply as a plan; a text reply when StructuredOutput is offered fills the schema instead. */
+function ruleReplyPlan(base: { lastUser: string; tools: string[] }, reply: RuleReply, structured: ToolDef | undefined, lastUser: string, n: number): ReplyPlan {
+  if ('tools' in reply) {
+    const toolCalls = reply.tools.map((t, i) => ({ id: callId(lastUser, n, i), name: t.name, arguments: JSON.stringify(t.args ?? {}) }))
     return { ...base, kind: 'tools', status: 200, toolCalls }
   }
-  if (reply && 'json' in reply) {
-    if (structured) return { ...base, kind: 'structured', status: 200, toolCalls: [{ id: callId(lastUser, messages.length, 0), name: STRUCTURED_TOOL, arguments: JSON.stringify(reply.json) }] }
+  if ('json' in reply) {
+    if (structured) return { ...base, kind: 'structured', status: 200, toolCalls: [{ id: callId(lastUser, n, 0), name: STRUCTURED_TOOL, arguments: JSON.stringify(reply.json) }] }
     return { ...base, kind: 'json', status: 200, text: JSON.stringify(reply.json) }
   }
-  if (structured) return structuredPlan(base, structured.function?.parameters, lastUser, messages.length)
-  if (reply && 'text' in reply) return { ...base, kind: 'text', status: 200, text: reply.text }
-  return { ...base, kind: 'text', status: 200, text: defaultText(lastUser) }
+  if (structured) return structuredPlan(base, structured.function?.parameters, lastUser, n)
+  return { ...base, kind: 'text', status: 200, text: reply.text }
+}
+
+/** Assistant turns with tool calls since the last user message. */
+function toolRoundsSinceUser(messages: ChatMessage[]): number {
+  let n = 0
+  for (let i = messages.length - 1; i >= 0 && messages[i].role !== 'user'; i--) if (messages[i].role === 'assistant' && messages[i].tool_calls?.length) n++
+  return n
 }
 
 function structuredPlan(base: { lastUser: string; tools: string[] }, schema: unknown, prompt: string, n: number): ReplyPlan {

@@ -11,6 +11,9 @@ export interface OfflineRule {
   /** Optional regex that must also match the system prompt. */
   matchSystem?: string
   reply?: RuleReply
+  /** What to answer after tool results come back (a `tools` reply's follow-up): one reply per tool round, in
+   * order (a single reply is round 1); past the last one the default applies. A `json` reply fills StructuredOutput. */
+  then?: RuleReply | RuleReply[]
   /** Answer with this HTTP error instead of a reply. */
   fail?: 500 | 429
 }
@@ -54,6 +57,7 @@ const ruleSchema = z
     match: regex,
     matchSystem: regex.optional(),
     reply: replySchema.optional(),
+    then: z.union([replySchema, z.array(replySchema)]).optional(),
     fail: z.union([z.literal(500), z.literal(429)]).optional(),
   })
   .refine((r) => r.reply !== undefined || r.fail !== undefined, { message: 'a rule needs a "reply" or a "fail"' })

@@ -5,7 +5,7 @@ import { appendFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { estimateTokens } from './hash.js'
-import { planReply, type ChatRequest, type ReplyPlan } from './reply.js'
+import { contentText, planReply, type ChatRequest, type ReplyPlan } from './reply.js'
 import { loadRulesFile, OfflineModelConfigError, parseRulesConfig, type OfflineRule, type OfflineRulesConfig } from './rules.js'
 
 export const OFFLINE_MODEL_ID = 'offline'
@@ -20,6 +20,8 @@ export interface OfflineModelOptions {
   seed?: number
   /** Append one JSON line per request here. Default: OCDW_OFFLINE_LOG. */
   logFile?: string
+  /** Also write each request's system prompt into the log line (`system`). Default: OCDW_OFFLINE_LOG_SYSTEM=1. */
+  logSystem?: boolean
   /** retry-after-ms sent with injected failures (default 20). */
   retryAfterMs?: number
 }
@@ -38,12 +40,15 @@ export interface OfflineLogLine {
   kind: ReplyPlan['kind']
   tools: string[]
   status: number
+  /** The system prompt, when logSystem is on. */
+  system?: string
 }
 
 export async function startOfflineModel(options: OfflineModelOptions = {}): Promise<OfflineModel> {
   const config = resolveConfig(options)
   const logFile = options.logFile ?? (process.env.OCDW_OFFLINE_LOG || undefined)
   const stats = { requests: 0 }
+  const logSystem = options.logSystem ?? process.env.OCDW_OFFLINE_LOG_SYSTEM === '1'
   const retryAfterMs = options.retryAfterMs ?? 20
   const seenKeys = new Map<string, number>()
   const state = {
@@ -73,7 +78,7 @@ export async function startOfflineModel(options: OfflineModelOptions = {}): Prom
       stats.requests++
       const plan = planReply(body, config, state)
       if (config.latencyMs) await new Promise((r) => setTimeout(r, config.latencyMs))
-      log(plan)
+      log(plan, body)
       if (plan.kind === 'fail') {
         // OpenCode retries 429/5xx (5 times, 2 s doubling); retry-after-ms makes it retry at once, so an injected
         // failure either clears on the next roll or surfaces as an error within a second instead of minutes.
@@ -91,9 +96,10 @@ export async function startOfflineModel(options: OfflineModelOptions = {}): Prom
     sendError(res, 404, `The offline model has no route ${req.method} ${path}; use POST /v1/chat/completions or GET /v1/models.`, 'not_found')
   }
 
-  function log(plan: ReplyPlan): void {
+  function log(plan: ReplyPlan, body: ChatRequest): void {
     if (!logFile) return
     const line: OfflineLogLine = { at: new Date().toISOString(), lastUser: plan.lastUser, kind: plan.kind, tools: plan.tools, status: plan.status }
+    if (logSystem) line.system = systemText(body)
     appendFileSync(logFile, JSON.stringify(line) + '\n')
   }
 
@@ -171,6 +177,10 @@ function sendStream(res: ServerResponse, plan: ReplyPlan, model: string, usage: 
   chunk({}, plan.toolCalls?.length ? 'tool_calls' : 'stop')
   res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 0, model, choices: [], usage })}\n\n`)
   res.end('data: [DONE]\n\n')
+}
+
+function systemText(body: ChatRequest): string {
+  return (Array.isArray(body.messages) ? body.messages : []).filter((m) => m.role === 'system' || m.role === 'developer').map((m) => contentText(m.content)).join('\n')
 }
 
 function completionId(plan: ReplyPlan): string {

@@ -22,6 +22,12 @@ export interface OfflineTestbedOptions {
   seed?: number
   /** Request log of the offline model (default: OCDW_OFFLINE_LOG, else offline-model.log in the temp home). */
   logFile?: string
+  /** Also log each request's system prompt (the plugin tests read it). */
+  logSystem?: boolean
+  /** OpenCode plugins to load (the `plugin` list of the generated config), e.g. a file:// URL of a built plugin. */
+  plugins?: string[]
+  /** Extra environment for `opencode serve` (applied after the isolation switches). */
+  env?: NodeJS.ProcessEnv
 }
 
 export interface OfflineTestbed {
@@ -106,16 +112,18 @@ export async function startOfflineTestbed(o: OfflineTestbedOptions = {}): Promis
   }
   let offline: OfflineModel
   try {
-    offline = await startOfflineModel({ rules: o.rules, latencyMs: o.latencyMs, failureRate: o.failureRate, seed: o.seed, logFile })
+    offline = await startOfflineModel({ rules: o.rules, latencyMs: o.latencyMs, failureRate: o.failureRate, seed: o.seed, logFile, logSystem: o.logSystem })
   } catch (err) {
     cleanup()
     throw err
   }
-  const env = isolatedEnv(home)
+  const env = { ...isolatedEnv(home), ...o.env }
   for (const key of ['XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_CACHE_HOME', 'XDG_STATE_HOME'] as const) mkdirSync(env[key]!, { recursive: true })
   const configDir = join(env.XDG_CONFIG_HOME!, 'opencode')
   mkdirSync(configDir, { recursive: true })
-  writeFileSync(join(configDir, 'opencode.json'), JSON.stringify(offlineOpencodeConfig(offline.url), null, 2))
+  const config = offlineOpencodeConfig(offline.url)
+  if (o.plugins?.length) config.plugin = o.plugins
+  writeFileSync(join(configDir, 'opencode.json'), JSON.stringify(config, null, 2))
 
   let server: Awaited<ReturnType<typeof startOpencodeServer>>
   try {

@@ -11,6 +11,8 @@ export interface ScriptMeta {
   phases?: { title: string; detail?: string }[]
   whenToUse?: string
   model?: string
+  /** What the workflow takes as `args` (shown by `ocdw workflows` and the approval prompt). */
+  args?: string
 }
 
 export interface ParsedScript {
@@ -28,6 +30,7 @@ const MetaSchema = z.object({
   phases: z.array(z.object({ title: nonEmpty, detail: z.string().optional() })).optional(),
   whenToUse: z.string().optional(),
   model: nonEmpty.optional(),
+  args: z.string().optional(),
 })
 
 const SHAPE = "export const meta = { name: 'my-workflow', description: '...', phases: [{ title: 'Survey' }] }"

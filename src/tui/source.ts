@@ -3,9 +3,9 @@
 // interface, so it can be driven by an in-memory fake in tests and smoke runs.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { sendControl, watchLive } from '../actors/control-client.js'
+import { fetchLiveView, sendControl, watchLive } from '../actors/control-client.js'
 import { isLive, loadRunView } from '../actors/run-reader.js'
-import { applyEvent, type RunView } from '../machines/run-view.js'
+import { applyEvent, totalTokens, type RunView } from '../machines/run-view.js'
 import type { ControlCommand } from '../machines/types.js'
 import { parseScript } from '../script/meta.js'
 import { listRuns } from '../store/runs.js'
@@ -26,11 +26,38 @@ export interface TuiSource {
 
 /** How often a watched run that is not live is checked for having become live (resumed elsewhere). */
 const RELIVE_CHECK_MS = 2000
+/** How long the runs list waits for a live run's view before falling back to run.json (which reads 0/0 while live). */
+const LIVE_VIEW_TIMEOUT_MS = 1000
+/** At most this many live runs are asked for their view per runs-list poll (each answer is the whole view). */
+const MAX_LIVE_FETCHES = 8
+
+/** Counts for the runs list from a view: O(phases), from the per-phase counters the reducer keeps. */
+export function listCountsOf(view: RunView): Pick<RunListItem, 'status' | 'agents' | 'tokens' | 'name'> {
+  let done = 0
+  let total = 0
+  for (const p of view.phases) {
+    done += p.counts.done
+    for (const n of Object.values(p.counts)) total += n
+  }
+  return { name: view.name, status: view.status, agents: { done, total }, tokens: totalTokens(view.tokens) }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(undefined), ms)
+    p.then(
+      (v) => (clearTimeout(t), resolve(v)),
+      () => (clearTimeout(t), resolve(undefined)),
+    )
+  })
+}
 
 export function createDiskSource(projectDir: string): TuiSource {
+  /** The latest view of each run being watched (kept current by watchRun): free live counts for the runs list. */
+  const watched = new Map<string, RunView>()
   return {
     async listRuns() {
-      return listRuns(projectDir).map(({ dir, run }) => {
+      const items: RunListItem[] = listRuns(projectDir).map(({ dir, run }) => {
         const live = isLive(dir)
         return {
           dir,
@@ -44,6 +71,15 @@ export function createDiskSource(projectDir: string): TuiSource {
           tokens: run.totals.tokens.total,
         }
       })
+      // run.json's totals are written when the run ends: for live runs take the counts from the live view.
+      const live = items.filter((i) => i.live).slice(0, MAX_LIVE_FETCHES)
+      await Promise.all(
+        live.map(async (item) => {
+          const view = watched.get(item.dir) ?? (await withTimeout(fetchLiveView(item.dir), LIVE_VIEW_TIMEOUT_MS))
+          if (view) Object.assign(item, listCountsOf(view))
+        }),
+      )
+      return items
     },
 
     watchRun(dir, onView, onError) {
@@ -77,7 +113,9 @@ export function createDiskSource(projectDir: string): TuiSource {
           const unsub = await watchLive(dir, {
             view(v) {
               view = v
-              if (!closed) onView(view)
+              if (closed) return
+              watched.set(dir, view)
+              onView(view)
             },
             event(ev) {
               if (!view || closed) return
@@ -86,6 +124,7 @@ export function createDiskSource(projectDir: string): TuiSource {
             },
             end() {
               unsubscribe = undefined
+              watched.delete(dir)
               // The process ended (or the run finished): the final state is on disk.
               if (!closed) void fromDisk()
             },
@@ -101,6 +140,7 @@ export function createDiskSource(projectDir: string): TuiSource {
       void fromDisk()
       return () => {
         closed = true
+        watched.delete(dir)
         if (timer) clearTimeout(timer)
         unsubscribe?.()
       }

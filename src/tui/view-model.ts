@@ -185,7 +185,8 @@ export function phaseAgents(view: RunView, phaseTitle: string, filter: StatusFil
 }
 
 export function agentElapsed(a: AgentView, now: number): number | undefined {
-  if (a.startedAt === undefined) return undefined
+  // A restarted agent is queued again with its old startedAt: it has no elapsed time until it starts anew.
+  if (a.startedAt === undefined || a.status === 'queued') return undefined
   return Math.max(0, (a.endedAt ?? (a.status === 'running' ? now : a.startedAt)) - a.startedAt)
 }
 

@@ -13,6 +13,8 @@ export interface Sandbox {
   env: NodeJS.ProcessEnv
   run(args: string[], opts?: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): { code: number; stdout: string; stderr: string }
   spawn(args: string[], opts?: { env?: NodeJS.ProcessEnv }): ChildProcess & { output(): { stdout: string; stderr: string } }
+  /** Like run(), without blocking this process (needed when this process serves the offline model). */
+  runAsync(args: string[], opts?: { env?: NodeJS.ProcessEnv }): Promise<{ code: number; stdout: string; stderr: string }>
   cleanup(): void
 }
 
@@ -55,6 +57,10 @@ export function makeSandbox(prefix = 'ocdw-e2e-'): Sandbox {
       child.stdout!.on('data', (d) => (stdout += d))
       child.stderr!.on('data', (d) => (stderr += d))
       return Object.assign(child, { output: () => ({ stdout, stderr }) })
+    },
+    runAsync(args, opts = {}) {
+      const child = this.spawn(args, opts)
+      return new Promise((resolve) => child.on('exit', (code) => resolve({ code: code ?? -1, ...child.output() })))
     },
     cleanup() {
       killLeftovers(root)
