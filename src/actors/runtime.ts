@@ -78,6 +78,29 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   const emit = (ev: RuntimeEvent) => subject.next(ev)
   const recorder = createRunRecorder({ runDir, run: opened.runFile, throttleMs: options.snapshotThrottleMs })
 
+  // Every journal append goes through here: when one fails (disk full), the run fails with that sentence instead of
+  // crashing, and what was journaled before stays resumable.
+  let journalError: string | undefined
+  const journal = {
+    append(entry: Parameters<typeof recorder.journal.append>[0]): void {
+      if (journalError) throw new Error(journalError)
+      try {
+        recorder.journal.append(entry)
+      } catch (err) {
+        journalError = (err as Error).message
+        queueMicrotask(() => actor.send({ type: 'FAIL', error: journalError! }))
+        throw err
+      }
+    },
+  }
+  const journalQuietly = (entry: Parameters<typeof recorder.journal.append>[0]) => {
+    try {
+      journal.append(entry)
+    } catch {
+      /* reported through FAIL */
+    }
+  }
+
   const calls = new Map<string, AgentCall>()
   const activity = (key: string, a: AgentActivity) => {
     const at = Date.now()
@@ -131,7 +154,7 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
     cached,
     calls,
     emit,
-    journal: recorder.journal,
+    journal,
     budget: () => ({ total: opened.options.budget, spent: view.tokens.input + view.tokens.output + view.tokens.reasoning }),
     gate: options.gate,
     onSettled: (key, record) => recorder.agentSettled(key, calls.get(key), record, view),
@@ -144,18 +167,18 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
         emit({ type: 'agent.queued', key: ev.key, label: ev.label, phase: ev.phase, prompt: ev.prompt, model: ev.model, at })
         break
       case 'agent.started':
-        recorder.journal.append({ t: 'agent.started', key: ev.key, attempt: ev.attempt, at })
+        journalQuietly({ t: 'agent.started', key: ev.key, attempt: ev.attempt, at })
         emit({ type: 'agent.started', key: ev.key, attempt: ev.attempt, at })
         break
       case 'agent.settled':
         host!.settle(ev)
         break
       case 'phase.started':
-        recorder.journal.append({ t: 'phase', title: ev.title, at })
+        journalQuietly({ t: 'phase', title: ev.title, at })
         emit({ type: 'phase.started', title: ev.title, at })
         break
       case 'run.status':
-        recorder.journal.append({ t: 'run', status: ev.status, at })
+        journalQuietly({ t: 'run', status: ev.status, at })
         emit({ type: 'run.status', runId, status: ev.status, error: ev.error, at })
         break
       case 'permission.reply':
@@ -167,7 +190,7 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   emit({ type: 'run.meta', runId, name: parsed.meta.name, description: parsed.meta.description, phases: parsed.meta.phases ?? [], at: startedAt })
   for (const w of parsed.warnings) emit({ type: 'log', message: w, level: 'warn', at: startedAt })
   subject.subscribe((ev) => {
-    if (ev.type === 'log') recorder.journal.append({ t: 'log', message: ev.message, level: ev.level, at: ev.at })
+    if (ev.type === 'log') journalQuietly({ t: 'log', message: ev.message, level: ev.level, at: ev.at })
   })
 
   let control: ControlServer | undefined

@@ -69,6 +69,18 @@ export function createScriptHost(deps: ScriptHostDeps): AgentBackend & { settle(
     return text.length > 200 ? text.slice(0, 199) + '…' : text
   }
 
+  function journalSettled(ev: SettledEvent, tokens: Tokens, cost: number): void {
+    if (ev.status === 'done') {
+      const call = deps.calls.get(ev.key)
+      deps.journal.append({ t: 'agent.done', key: ev.key, phase: call?.phase ?? '', label: call?.opts.label ?? ev.key, result: ev.result ?? null, tokens, cost, sessionId: ev.sessionId, at: Date.now() })
+      if (call) deps.cached.set(ev.key, { result: ev.result, tokens, cost, phase: call.phase, label: call.opts.label })
+    } else if (ev.status === 'failed') {
+      deps.journal.append({ t: 'agent.failed', key: ev.key, error: ev.error ?? 'unknown error', tokens, cost, at: Date.now() })
+    } else {
+      deps.journal.append({ t: 'agent.stopped', key: ev.key, at: Date.now() })
+    }
+  }
+
   return {
     agent(call: AgentCall): Promise<unknown> {
       if (call.prompt.length > MAX_PROMPT_CHARS) {
@@ -107,14 +119,11 @@ export function createScriptHost(deps: ScriptHostDeps): AgentBackend & { settle(
       const tokens = ev.tokens ?? ZERO
       const cost = ev.cost ?? 0
       // The journal line is written before the script can see the result: a crash after this point never loses it.
-      if (ev.status === 'done') {
-        const call = deps.calls.get(ev.key)
-        deps.journal.append({ t: 'agent.done', key: ev.key, phase: call?.phase ?? '', label: call?.opts.label ?? ev.key, result: ev.result ?? null, tokens, cost, sessionId: ev.sessionId, at })
-        if (call) deps.cached.set(ev.key, { result: ev.result, tokens, cost, phase: call.phase, label: call.opts.label })
-      } else if (ev.status === 'failed') {
-        deps.journal.append({ t: 'agent.failed', key: ev.key, error: ev.error ?? 'unknown error', tokens, cost, at })
-      } else {
-        deps.journal.append({ t: 'agent.stopped', key: ev.key, at })
+      // When it cannot be written (disk full), the script never sees the result; the runtime fails the run.
+      try {
+        journalSettled(ev, tokens, cost)
+      } catch {
+        return
       }
       deps.emit({
         type: 'agent.finished',

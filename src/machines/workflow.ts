@@ -48,6 +48,8 @@ export type WorkflowEvent =
   | { type: 'AGENT.REQUEST'; call: AgentCall }
   | { type: 'AGENT.CACHED'; key: string; phase: string; tokens: Tokens; cost: number }
   | { type: 'PHASE'; title: string }
+  /** The runtime cannot go on (e.g. the journal cannot be written): the run ends as failed with this message. */
+  | { type: 'FAIL'; error: string }
   | AgentFinished
   | ControlCommand
 
@@ -299,6 +301,7 @@ export const workflowMachine = setup({
           ),
         },
         STOP: 'stopped',
+        FAIL: { target: 'failed', actions: enqueueActions(({ enqueue, event }) => enqueue.assign({ error: event.error })) },
       },
     },
     completed: {

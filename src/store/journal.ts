@@ -34,13 +34,18 @@ export function openJournal(runDir: string): Journal {
     needsNewline = text.length > 0 && !text.endsWith('\n')
   }
   let fd: number | undefined = openSync(path, 'a')
+  // Fault injection for the disk-full trial (bench/crash-trials.mjs, test/e2e/faults.test.ts): after N appends every
+  // append fails as a full disk would. Unset in normal use.
+  const failAfter = Number(process.env.OCDW_FAULT_JOURNAL_ENOSPC_AFTER ?? NaN)
+  let appended = 0
   return {
     append(entry) {
       if (fd === undefined) return
       const line = (needsNewline ? '\n' : '') + JSON.stringify(entry) + '\n'
-      needsNewline = false
       try {
+        if (++appended > failAfter) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' })
         writeSync(fd, line)
+        needsNewline = false
       } catch (err) {
         throw new JournalWriteError(
           `Could not append to the run's journal ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); free disk space, then \`ocdw resume\` the run: agents already journaled will not run again.`,

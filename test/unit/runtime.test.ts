@@ -181,4 +181,31 @@ return a`
     const done = readJournal(run.runDir).entries.filter((e: any) => e.t === 'agent.done' && e.key === onceKey)
     expect(done.map((e: any) => e.result)).toEqual(['answer 1', 'answer 2'])
   })
+
+  it('a full disk on the journal fails the run with a sentence; resume afterwards completes it', async () => {
+    const projectDir = project()
+    const script = `export const meta = { name: 'diskfull' }
+const xs = []
+for (let i = 0; i < 10; i++) xs.push(await agent('step ' + i))
+return xs.length`
+    process.env.OCDW_FAULT_JOURNAL_ENOSPC_AFTER = '8'
+    let run
+    try {
+      run = await startRun({ projectDir, script, executor: createInstantExecutor(), control: false })
+    } finally {
+      delete process.env.OCDW_FAULT_JOURNAL_ENOSPC_AFTER
+    }
+    const s = await run.done
+    expect(s.status).toBe('failed')
+    expect(s.error).toMatch(/Could not append to the run's journal .*ENOSPC.*free disk space, then `ocdw resume`/)
+    const journaled = readJournal(run.runDir).entries.filter((e: any) => e.t === 'agent.done').length
+    expect(journaled).toBeGreaterThan(0)
+    const executor = createInstantExecutor()
+    const again = await startRun({ projectDir, resumeRunId: run.runId, executor, control: false })
+    const s2 = await again.done
+    expect(s2.status).toBe('completed')
+    expect(s2.result).toBe(10)
+    expect(s2.agents.cached).toBe(journaled)
+    expect(executor.calls).toBe(10 - journaled)
+  })
 })
