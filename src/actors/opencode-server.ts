@@ -76,13 +76,28 @@ export function freePort(): Promise<number> {
   })
 }
 
+const WATCHDOG = `"$0" "$@" &
+child=$!
+trap 'kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT
+while kill -0 $child 2>/dev/null; do
+  if ! kill -0 "$OCDW_PARENT_PID" 2>/dev/null; then
+    kill -TERM $child 2>/dev/null; sleep 2; kill -KILL $child 2>/dev/null; exit 0
+  fi
+  sleep 1
+done
+wait $child`
+
 export async function startOpencodeServer(o: OpencodeServerOptions): Promise<OpencodeServer> {
   const binary = o.binary ?? resolveOpencodeBinary()
   if (!existsSync(binary)) throw new OpencodeStartError(`The opencode binary ${binary} does not exist; check the path or run \`npm install\`.`)
   const port = o.port ?? (await freePort())
-  const child = spawn(binary, ['serve', '--hostname', '127.0.0.1', '--port', String(port)], {
+  // A watchdog shell owns the server: when this process dies without stop() (kill -9, OOM), exit hooks do not run, so
+  // the shell notices the parent is gone and ends the server instead of leaving it running for ever.
+  const serveArgs = ['serve', '--hostname', '127.0.0.1', '--port', String(port)]
+  const [command, args] = process.platform === 'win32' ? [binary, serveArgs] : ['/bin/sh', ['-c', WATCHDOG, binary, ...serveArgs]]
+  const child = spawn(command, args, {
     cwd: o.cwd,
-    env: o.env ?? process.env,
+    env: { ...(o.env ?? process.env), OCDW_PARENT_PID: String(process.pid) },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // own process group, so stop() ends opencode and anything it started
   })

@@ -2,7 +2,7 @@
 // Tools: workflow, workflow_status, workflow_control. Commands: /workflow, /workflows, /deep-research, /ultracode and
 // one per saved workflow. Ultracode mode through the chat hooks.
 import type { Hooks, Plugin, PluginInput, PluginOptions } from '@opencode-ai/plugin'
-import { createOpencodeClient } from '@opencode-ai/sdk/v2'
+import { createOpencodeClient, type OpencodeClient } from '@opencode-ai/sdk/v2'
 import { listAllWorkflows } from '../actors/workflow-lookup.js'
 import { parseScript } from '../script/meta.js'
 import { readFileSync } from 'node:fs'
@@ -13,7 +13,7 @@ import { ULTRACODE_INSTRUCTION, UltracodeSessions } from './ultracode.js'
 
 export const OcdwPlugin: Plugin = async (input: PluginInput, options?: PluginOptions): Promise<Hooks> => {
   const mode = (options?.mode ?? process.env.OCDW_MODE ?? 'default') as PluginRuntime['mode']
-  const client = createOpencodeClient({ baseUrl: input.serverUrl.toString().replace(/\/$/, ''), directory: input.directory })
+  const client = pluginClient(input)
   const rt: PluginRuntime = { client, mode, live: new Map() }
   const ultracode = new UltracodeSessions()
 
@@ -52,12 +52,32 @@ export const OcdwPlugin: Plugin = async (input: PluginInput, options?: PluginOpt
   }
 }
 
-/** Built-in commands plus one per saved workflow (project wins over personal: listAllWorkflows lists it first). */
-export function allCommands(projectDir: string): CommandDef[] {
+/**
+ * A v2 client for the server the plugin runs in. The v1 client OpenCode hands over talks plain HTTP to
+ * `serverUrl` without credentials, so when the server is password protected (OPENCODE_SERVER_PASSWORD, read from
+ * the server's own environment) the plugin adds the same HTTP Basic header the server expects.
+ */
+export function pluginClient(input: Pick<PluginInput, 'serverUrl' | 'directory'>): OpencodeClient {
+  const headers: Record<string, string> = {}
+  const password = process.env.OPENCODE_SERVER_PASSWORD
+  if (password) {
+    const user = process.env.OPENCODE_SERVER_USERNAME || 'opencode'
+    headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
+  }
+  return createOpencodeClient({ baseUrl: input.serverUrl.toString().replace(/\/$/, ''), directory: input.directory, headers })
+}
+
+/**
+ * Built-in commands plus one per saved workflow (project wins over personal: listAllWorkflows lists it first).
+ * `scope` limits the saved ones: the project's command files carry the project's workflows, the global ones the
+ * personal workflows; the plugin's config hook (scope 'all') offers both.
+ */
+export function allCommands(projectDir: string, scope: 'all' | 'project' | 'personal' = 'all'): CommandDef[] {
   const defs = builtinCommands()
   const taken = new Set(defs.map((d) => d.name))
   for (const w of listAllWorkflows(projectDir)) {
     if (w.scope === 'bundled' || taken.has(w.name)) continue
+    if (scope !== 'all' && w.scope !== scope) continue
     taken.add(w.name)
     let description: string | undefined
     try {

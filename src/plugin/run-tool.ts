@@ -42,19 +42,26 @@ export function workflowTool(rt: PluginRuntime): ToolDefinition {
     async execute(a, ctx) {
       const projectDir = ctx.directory
       const source = a.resumeFromRunId ? undefined : loadSource(a, projectDir)
-      const parsed = parseScript(source ?? readFileSync(join(findRun(projectDir, a.resumeFromRunId!).dir, 'script.js'), 'utf8'))
-      await approveInOpencode(rt, ctx, projectDir, parsed.meta.name, source ?? '', parsed.meta.description)
+      const scriptText = source ?? readRunScript(projectDir, a.resumeFromRunId!)
+      const parsed = parseScript(scriptText)
+      await approveInOpencode(rt, ctx, projectDir, parsed.meta.name, scriptText, parsed.meta.description)
       const executor = createOpencodeExecutor({ client: rt.client, directory: projectDir, parentSessionId: ctx.sessionID })
-      const run = await startRun({
-        projectDir,
-        script: source,
-        resumeRunId: a.resumeFromRunId,
-        args: parseArgs(a.args),
-        executor,
-        resolveWorkflow: workflowResolver(projectDir),
-        gate: executor.shell?.bind(executor),
-        recordOptions: { parentSessionId: ctx.sessionID, via: 'plugin' },
-      })
+      let run: RunHandle
+      try {
+        run = await startRun({
+          projectDir,
+          script: source,
+          resumeRunId: a.resumeFromRunId,
+          args: parseArgs(a.args),
+          executor,
+          resolveWorkflow: workflowResolver(projectDir),
+          gate: executor.shell?.bind(executor),
+          recordOptions: { parentSessionId: ctx.sessionID, via: 'plugin' },
+        })
+      } catch (err) {
+        executor.close()
+        throw err
+      }
       rt.live.set(run.runId, run)
       ctx.metadata({ title: `workflow ${parsed.meta.name}: ${run.runId}`, metadata: { runId: run.runId } })
       const sub = run.events.subscribe((ev) => {
@@ -65,10 +72,15 @@ export function workflowTool(rt: PluginRuntime): ToolDefinition {
       })
       const finished = run.done.finally(() => {
         sub.unsubscribe()
+        executor.close()
         rt.live.delete(run.runId)
       })
       if (a.background) {
-        void finished.then((summary) => postBack(rt, ctx.sessionID, summary, projectDir))
+        void finished.then(
+          (summary) => postBack(rt, ctx.sessionID, projectDir, `[ocdw background workflow finished]\n${describeSummary(summary)}`, `workflow run ${summary.runId} ${summary.status}`),
+          (err) =>
+            postBack(rt, ctx.sessionID, projectDir, `[ocdw background workflow failed]\nocdw run ${run.runId} ended with an error: ${(err as Error).message}. Resume it with the workflow tool (resumeFromRunId: "${run.runId}").`, `workflow run ${run.runId} failed`),
+        )
         return {
           title: `workflow ${parsed.meta.name} started`,
           output: `Started ocdw run ${run.runId} (${parsed.meta.name}) in the background. Its result will be posted into this session when it ends; \`ocdw ui\` or the workflow_status tool shows progress.`,
@@ -104,6 +116,15 @@ function loadSource(a: { script?: string; name?: string; scriptPath?: string }, 
   throw new Error('The workflow tool needs one of: script (the source), name (a saved or bundled workflow), scriptPath, or resumeFromRunId.')
 }
 
+function readRunScript(projectDir: string, runId: string): string {
+  const path = join(findRun(projectDir, runId).dir, 'script.js')
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    throw new Error(`The run ${runId} has no readable script (${path}); it cannot be resumed. Start the workflow again instead.`)
+  }
+}
+
 function parseArgs(text: string | undefined): unknown {
   if (text === undefined || text === '') return undefined
   try {
@@ -116,13 +137,14 @@ function parseArgs(text: string | undefined): unknown {
 async function approveInOpencode(rt: PluginRuntime, ctx: ToolContext, projectDir: string, name: string, source: string, description?: string): Promise<void> {
   if (rt.mode === 'bypass') return
   const scriptHash = createHash('sha256').update(source).digest('hex')
-  if (source && hasConsent({ projectDir, name, scriptHash })) return
+  if (hasConsent({ projectDir, name, scriptHash })) return
   // OpenCode's own permission prompt: ask / always / reject. A reject throws, which ends the tool call.
   await ctx.ask({
     permission: 'workflow',
     patterns: [name],
     always: [name],
-    metadata: { name, description, script: source.slice(0, 4000) },
+    // No undefined values: OpenCode 1.18 then fails to encode the request (GET /permission answers 400).
+    metadata: { name, ...(description ? { description } : {}), script: source.slice(0, 4000) },
   })
 }
 
@@ -138,13 +160,30 @@ export function describeSummary(s: RunSummary): string {
   return lines.join('\n')
 }
 
-async function postBack(rt: PluginRuntime, sessionID: string, summary: RunSummary, directory: string): Promise<void> {
+/** Posts a background run's outcome into the calling session as a message (no model turn), and toasts it. */
+async function postBack(rt: PluginRuntime, sessionID: string, directory: string, text: string, toastText: string): Promise<void> {
+  // Not into a turn that is still running (the model's answer to the tool call): wait until the session is idle.
+  await waitIdle(rt, sessionID, directory)
   try {
-    await rt.client.session.promptAsync({ sessionID, directory, noReply: true, parts: [{ type: 'text', text: `[ocdw background workflow finished]\n${describeSummary(summary)}` }] })
+    await rt.client.session.promptAsync({ sessionID, directory, noReply: true, parts: [{ type: 'text', text }] })
   } catch {
     /* the session may be gone; the result stays in the run directory */
   }
-  await toast(rt, `workflow run ${summary.runId} ${summary.status}`)
+  await toast(rt, toastText)
+}
+
+async function waitIdle(rt: PluginRuntime, sessionID: string, directory: string, maxMs = 10 * 60_000): Promise<void> {
+  const end = Date.now() + maxMs
+  while (Date.now() < end) {
+    try {
+      const res = await rt.client.session.status({ directory })
+      const status = (res.data as Record<string, { type: string }> | undefined)?.[sessionID]
+      if (!status || status.type === 'idle') return
+    } catch {
+      return
+    }
+    await new Promise((r) => setTimeout(r, 250))
+  }
 }
 
 async function toast(rt: PluginRuntime, message: string): Promise<void> {

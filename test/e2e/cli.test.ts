@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeSandbox, parseJsonOut, type Sandbox } from '../support/cli.js'
+import { leftovers, makeSandbox, parseJsonOut, type Sandbox } from '../support/cli.js'
 
 const FAN = `export const meta = { name: 'fan', description: 'fan out and review', phases: [{ title: 'Ask' }, { title: 'Review' }] }
 phase('Ask')
@@ -148,6 +148,8 @@ describe('ocdw CLI on the real OpenCode server with the offline model', () => {
     await waitFor('4 journaled agents', () => journalLines(runDir).filter((e) => e.t === 'agent.done').length >= 4)
     process.kill(-child.pid!, 'SIGKILL')
     await new Promise((r) => child.on('exit', r))
+    // The OpenCode server the killed CLI started does not outlive it (its watchdog ends it).
+    await waitFor('the orphaned server to exit', () => leftovers(sb.root).length === 0, 15_000)
     const doneBefore = journalLines(runDir).filter((e) => e.t === 'agent.done').map((e) => e.label)
     expect(doneBefore.length).toBeGreaterThanOrEqual(4)
 

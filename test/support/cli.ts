@@ -69,6 +69,20 @@ export function makeSandbox(prefix = 'ocdw-e2e-'): Sandbox {
   }
 }
 
+/** Pids of processes started with this sandbox's env marker (e.g. an `opencode serve` a killed CLI left behind). */
+export function leftovers(root: string): number[] {
+  const out: number[] = []
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8')
+      if (environ.includes(`OCDW_TEST_SANDBOX=${root}\0`) || environ.includes(`HOME=${root}/`)) out.push(Number(pid))
+    } catch {
+      /* gone, or not ours */
+    }
+  }
+  return out
+}
+
 /** Kills processes (an orphaned `opencode serve` after a kill -9 of its CLI) started with this sandbox's env marker. */
 export function killLeftovers(root: string): void {
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {

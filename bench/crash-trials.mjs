@@ -1,0 +1,90 @@
+// trial:crash: a 40-agent run on the real `opencode serve` + offline model (with latency) is killed with SIGKILL at a
+// random moment, then `ocdw resume`d; 10 trials (TRIALS=n). Each trial must complete, ask the model again for no agent
+// the journal already held, and return the same result as an uninterrupted run (the baseline, run first).
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { machine } from './lib.mjs'
+
+const BIN = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../bin/ocdw.js')
+const TRIALS = Number(process.env.TRIALS ?? 10)
+const AGENTS = 40
+const root = mkdtempSync(join(tmpdir(), 'ocdw-crash-'))
+const rules = join(root, 'rules.json')
+writeFileSync(rules, JSON.stringify({ latencyMs: 250, rules: [] }))
+const script = `export const meta = { name: 'crash-trial', phases: [{ title: 'Ask' }, { title: 'Check' }] }
+phase('Ask')
+const answers = await parallel(Array.from({ length: ${AGENTS / 2} }, (_, i) => () => agent('trial question ' + i, { label: 'q' + i })))
+const checks = await pipeline(answers, (a, _item, i) => agent('trial check ' + i + ': ' + a, { label: 'c' + i, phase: 'Check' }))
+return checks.map((c) => (c === null ? null : c.length))
+`
+
+// Seeded so a failing trial can be replayed with the same kill moments.
+let seed = Number(process.env.SEED ?? 42)
+const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+
+function sandbox(name) {
+  const dir = join(root, name)
+  const project = join(dir, 'project')
+  const home = join(dir, 'home')
+  mkdirSync(project, { recursive: true })
+  mkdirSync(home, { recursive: true })
+  writeFileSync(join(project, 'trial.js'), script)
+  const log = join(dir, 'model.log')
+  const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local/share'), XDG_STATE_HOME: join(home, '.local/state'), XDG_CACHE_HOME: join(home, '.cache'), OCDW_OFFLINE_RULES: rules, OCDW_OFFLINE_LOG: log }
+  return { project, env, log }
+}
+
+const ARGS = ['run', '--script', 'trial.js', '--offline', '--yes', '--json', '--concurrency', '4']
+const journalOf = (runDir) => readFileSync(join(runDir, 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).flatMap((l) => { try { return [JSON.parse(l)] } catch { return [] } })
+const asked = (log) => readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.kind !== 'title')
+
+const t0 = performance.now()
+const base = sandbox('baseline')
+const baseRun = spawnSync(process.execPath, [BIN, ...ARGS], { cwd: base.project, env: base.env, encoding: 'utf8' })
+if (baseRun.status !== 0) throw new Error(`the uninterrupted run failed:\n${baseRun.stderr}`)
+const baseline = JSON.parse(baseRun.stdout)
+const baselineMs = performance.now() - t0
+console.log(`baseline: ${baseline.status}, ${baseline.agents.done} agents, ${(baselineMs / 1000).toFixed(1)} s`)
+
+let passed = 0
+const resumeMs = []
+for (let t = 1; t <= TRIALS; t++) {
+  const sb = sandbox(`trial-${t}`)
+  const killAt = 1500 + random() * Math.max(1000, baselineMs - 3500)
+  const child = spawn(process.execPath, [BIN, ...ARGS], { cwd: sb.project, env: sb.env, detached: true, stdio: 'ignore' })
+  await new Promise((r) => setTimeout(r, killAt))
+  try { process.kill(-child.pid, 'SIGKILL') } catch { /* already ended */ }
+  await new Promise((r) => child.exitCode !== null ? r() : child.on('exit', r))
+  spawnSync('pkill', ['-KILL', '-f', `${sb.project}`]) // nothing should match; belt and braces for orphans
+  const runs = join(sb.project, '.opencode/workflows/runs')
+  const id = existsSync(runs) ? readdirSync(runs)[0] : undefined
+  if (!id) { console.log(`trial ${t}: killed at ${killAt.toFixed(0)} ms before the run existed; counted as passed (nothing to resume)`); passed++; continue }
+  const doneBefore = journalOf(join(runs, id)).filter((e) => e.t === 'agent.done')
+  const r0 = performance.now()
+  const res = spawnSync(process.execPath, [BIN, 'resume', id, '--offline', '--json'], { cwd: sb.project, env: sb.env, encoding: 'utf8' })
+  resumeMs.push(performance.now() - r0)
+  const problems = []
+  let summary
+  try { summary = JSON.parse(res.stdout) } catch { problems.push(`resume printed no summary (exit ${res.status}): ${res.stderr.slice(-400)}`) }
+  if (summary && summary.status !== 'completed') problems.push(`resume ended ${summary.status}: ${summary.error}`)
+  if (summary && JSON.stringify(summary.result) !== JSON.stringify(baseline.result)) problems.push('the result differs from the uninterrupted run')
+  const calls = asked(sb.log)
+  const prompts = new Map()
+  for (const e of calls) prompts.set(e.lastUser, (prompts.get(e.lastUser) ?? 0) + 1)
+  const doneKeys = new Set(doneBefore.map((e) => e.key))
+  const agents = JSON.parse(readFileSync(join(runs, id, 'view.json'), 'utf8')).agents
+  for (const a of agents) if (doneKeys.has(a.key) && (prompts.get(a.prompt) ?? 0) > 1) problems.push(`"${a.prompt.slice(0, 40)}" was asked ${prompts.get(a.prompt)} times though the journal held it`)
+  if (summary && summary.agents.cached !== doneBefore.length) problems.push(`cached ${summary.agents.cached}, journal held ${doneBefore.length}`)
+  if (problems.length) console.log(`trial ${t}: FAILED (killed at ${killAt.toFixed(0)} ms, ${doneBefore.length} journaled)\n  ${problems.join('\n  ')}`)
+  else {
+    passed++
+    console.log(`trial ${t}: ok — killed at ${killAt.toFixed(0)} ms with ${doneBefore.length}/${AGENTS} journaled; resume asked the model ${calls.length - doneBefore.length} more times... ${summary.agents.cached} from the journal, ${(resumeMs.at(-1) / 1000).toFixed(1)} s`)
+  }
+}
+rmSync(root, { recursive: true, force: true })
+console.log(`machine: ${machine()}`)
+const avg = resumeMs.length ? resumeMs.reduce((a, b) => a + b, 0) / resumeMs.length : 0
+console.log(`bench crash: trials_passed ${passed}/${TRIALS} (mean resume ${(avg / 1000).toFixed(1)} s vs uninterrupted run ${(baselineMs / 1000).toFixed(1)} s, ratio ${(avg / baselineMs).toFixed(2)})`)
+if (passed !== TRIALS) process.exitCode = 1
