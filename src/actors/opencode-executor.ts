@@ -88,12 +88,17 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
     emit({ type: 'session', sessionId })
 
     const messages = new Map<string, { tokens: Tokens; cost: number }>()
+    // The prompt's HTTP answer can overtake the last events of its session (the final tool-part updates): once it
+    // returns, wait for session.idle (bounded) so the agent's record holds every tool call.
+    let markIdle!: () => void
+    const idle = new Promise<void>((r) => (markIdle = r))
     let lastEventAt = Date.now()
     let stalledReported = false
     const off = hubNow.on(sessionId, (ev) => {
       lastEventAt = Date.now()
       stalledReported = false
       const p = ev.properties
+      if (ev.type === 'session.idle' || (ev.type === 'session.status' && p.status?.type === 'idle')) markIdle()
       if (ev.type === 'message.updated' && p.info?.role === 'assistant') {
         messages.set(p.info.id, { tokens: tokensOf(p.info), cost: p.info.cost ?? 0 })
       } else if (ev.type === 'message.part.updated' && p.part?.type === 'tool') {
@@ -151,6 +156,7 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
           isTransientStatus(status) || !status,
         )
       }
+      await Promise.race([idle, new Promise((r) => setTimeout(r, 1500).unref())])
       const { info, parts } = res.data as any
       if (info?.error) {
         const err = info.error

@@ -37,6 +37,8 @@ export interface ReplyPlan {
   toolCalls?: ToolCallPlan[]
   lastUser: string
   tools: string[]
+  /** Latency of the matching rule, when it sets one. */
+  latencyMs?: number
 }
 
 export const STRUCTURED_TOOL = 'StructuredOutput'
@@ -96,7 +98,7 @@ export function planReply(req: ChatRequest, config: OfflineRulesConfig, state: P
   const rule = findRule(config.rules, lastUser, system)
   if (rule?.fail) return { ...base, kind: 'fail', status: rule.fail }
   const reply = rule?.reply
-  if (reply) return ruleReplyPlan(base, reply, structured, lastUser, messages.length)
+  if (reply) return { ...ruleReplyPlan(base, reply, structured, lastUser, messages.length), ...(rule.latencyMs !== undefined ? { latencyMs: rule.latencyMs } : {}) }
   if (structured) return structuredPlan(base, structured.function?.parameters, lastUser, messages.length)
   return { ...base, kind: 'text', status: 200, text: defaultText(lastUser) }
 }

@@ -16,6 +16,8 @@ export interface OfflineRule {
   then?: RuleReply | RuleReply[]
   /** Answer with this HTTP error instead of a reply. */
   fail?: 500 | 429
+  /** Latency for requests this rule answers, instead of the config's `latencyMs` (a slow agent among fast ones). */
+  latencyMs?: number
 }
 
 export interface OfflineRulesConfig {
@@ -59,6 +61,7 @@ const ruleSchema = z
     reply: replySchema.optional(),
     then: z.union([replySchema, z.array(replySchema)]).optional(),
     fail: z.union([z.literal(500), z.literal(429)]).optional(),
+    latencyMs: z.number().min(0).optional(),
   })
   .refine((r) => r.reply !== undefined || r.fail !== undefined, { message: 'a rule needs a "reply" or a "fail"' })
 

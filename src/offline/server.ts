@@ -77,7 +77,8 @@ export async function startOfflineModel(options: OfflineModelOptions = {}): Prom
       }
       stats.requests++
       const plan = planReply(body, config, state)
-      if (config.latencyMs) await new Promise((r) => setTimeout(r, config.latencyMs))
+      const latency = plan.latencyMs ?? config.latencyMs
+      if (latency) await new Promise((r) => setTimeout(r, latency))
       log(plan, body)
       if (plan.kind === 'fail') {
         // OpenCode retries 429/5xx (5 times, 2 s doubling); retry-after-ms makes it retry at once, so an injected

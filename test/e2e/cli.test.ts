@@ -168,7 +168,8 @@ describe('ocdw CLI on the real OpenCode server with the offline model', () => {
 
   it('--detach prints the run id; pause, resume and restart from other processes reach the live run', async () => {
     const rules = join(sb.root, 'detach-rules.json')
-    writeFileSync(rules, JSON.stringify({ latencyMs: 1500, rules: [] }))
+    // Item 0 answers slowly (so it is surely still running when restarted), the others quickly.
+    writeFileSync(rules, JSON.stringify({ latencyMs: 300, rules: [{ match: '^detached item 0$', latencyMs: 8000, reply: { text: 'slow zero' } }] }))
     writeFileSync(join(sb.project, 'detach.js'), SLOW(3).replace("'slow'", "'detached'").replace(/slow item/g, 'detached item'))
     const env = { OCDW_OFFLINE_RULES: rules }
     const r = sb.run(['run', '--script', 'detach.js', '--offline', '--yes', '--detach', '--concurrency', '1'], { env })
@@ -178,13 +179,15 @@ describe('ocdw CLI on the real OpenCode server with the offline model', () => {
     const runDir = join(sb.project, '.opencode/workflows/runs', id)
     const first = await waitFor('the first agent', () => journalLines(runDir).find((e) => e.t === 'agent.started'))
 
+    // Restart first, while that agent is surely still running (its answer takes 8 s).
+    const restart = sb.run(['restart', id, '--agent', first.key])
+    expect(restart.code, restart.stderr).toBe(0)
+
     expect(sb.run(['pause', id]).code).toBe(0)
     expect(parseJsonOut(sb.run(['show', id, '--json']).stdout).status).toBe('paused')
     expect(sb.run(['pause', id, '--resume']).code).toBe(0)
     expect(parseJsonOut(sb.run(['show', id, '--json']).stdout).status).toBe('running')
 
-    const restart = sb.run(['restart', id, '--agent', first.key])
-    expect(restart.code, restart.stderr).toBe(0)
     const view = await waitFor('the detached run to finish', () => {
       const v = parseJsonOut(sb.run(['show', id, '--json']).stdout)
       return v.status === 'completed' && v
