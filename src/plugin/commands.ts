@@ -1,6 +1,7 @@
 // The slash commands ocdw adds to OpenCode. One definition serves both the plugin's `config` hook (commands appear
 // as soon as the plugin loads) and `ocdw setup` (command files, for setups that load the plugin some other way).
 import { SCRIPT_API_REFERENCE } from '../script/planner.js'
+import { workflowCommandTemplate } from '../store/saved-workflows.js'
 
 export interface CommandDef {
   name: string
@@ -45,13 +46,7 @@ When it finishes, show the user the report it returns.`,
 
 /** The command that runs a saved workflow: `/<name> <args>`. */
 export function savedWorkflowCommand(name: string, description?: string): CommandDef {
-  return {
-    name,
-    description: description ?? `Run the saved ocdw workflow "${name}"`,
-    template: `Call the \`workflow\` tool with \`name\` set to "${name}" and \`args\` set to the following text, exactly as
-written (it may be empty): $ARGUMENTS
-When it finishes, show the user the result.`,
-  }
+  return { name, description: description ?? `Run the saved ocdw workflow "${name}"`, template: workflowCommandTemplate(name) }
 }
 
 /** An OpenCode command file (`.opencode/command/<name>.md`). */

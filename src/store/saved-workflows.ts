@@ -49,12 +49,17 @@ export function findSavedWorkflow(projectDir: string, name: string): SavedWorkfl
   return listSavedWorkflows(projectDir).find((w) => w.name === name)
 }
 
-/** The OpenCode command file for `/<name>`: `$ARGUMENTS` becomes the workflow's `args`. */
+/** The prompt of the `/<name>` command: `$ARGUMENTS` becomes the workflow's `args`. */
+export function workflowCommandTemplate(name: string): string {
+  return `Call the \`workflow\` tool with \`name\` set to "${name}" and \`args\` set to the following text, exactly as
+written (it may be empty): $ARGUMENTS
+When it finishes, show the user the result.`
+}
+
+/** The OpenCode command file for `/<name>`. */
 export function workflowCommandFile(name: string, description?: string): string {
   const desc = description ?? `Run the saved ocdw workflow "${name}"`
-  return `---\ndescription: ${JSON.stringify(desc)}\n---\nCall the \`workflow\` tool with \`name\` set to "${name}" and \`args\` set to the following text, exactly as
-written (it may be empty): $ARGUMENTS
-When it finishes, show the user the result.\n`
+  return `---\ndescription: ${JSON.stringify(desc)}\n---\n${workflowCommandTemplate(name)}\n`
 }
 
 export function saveWorkflow(o: {
