@@ -62,6 +62,7 @@ for (let t = 1; t <= TRIALS; t++) {
   const id = existsSync(runs) ? readdirSync(runs)[0] : undefined
   if (!id) { console.log(`trial ${t}: killed at ${killAt.toFixed(0)} ms before the run existed; counted as passed (nothing to resume)`); passed++; continue }
   const doneBefore = journalOf(join(runs, id)).filter((e) => e.t === 'agent.done')
+  const callsBefore = existsSync(sb.log) ? asked(sb.log).length : 0
   const r0 = performance.now()
   const res = spawnSync(process.execPath, [BIN, 'resume', id, '--offline', '--json'], { cwd: sb.project, env: sb.env, encoding: 'utf8' })
   resumeMs.push(performance.now() - r0)
@@ -80,7 +81,7 @@ for (let t = 1; t <= TRIALS; t++) {
   if (problems.length) console.log(`trial ${t}: FAILED (killed at ${killAt.toFixed(0)} ms, ${doneBefore.length} journaled)\n  ${problems.join('\n  ')}`)
   else {
     passed++
-    console.log(`trial ${t}: ok — killed at ${killAt.toFixed(0)} ms with ${doneBefore.length}/${AGENTS} journaled; resume asked the model ${calls.length - doneBefore.length} more times... ${summary.agents.cached} from the journal, ${(resumeMs.at(-1) / 1000).toFixed(1)} s`)
+    console.log(`trial ${t}: ok — killed at ${killAt.toFixed(0)} ms with ${doneBefore.length}/${AGENTS} journaled; resume made ${calls.length - callsBefore} model calls for the ${AGENTS - doneBefore.length} unfinished agents, ${summary.agents.cached} answered from the journal, ${(resumeMs.at(-1) / 1000).toFixed(1)} s`)
   }
 }
 rmSync(root, { recursive: true, force: true })

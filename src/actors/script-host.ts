@@ -2,6 +2,7 @@
 // `agent.settled` emissions back into the script's resolved promises. Completed agents of an earlier attempt of the
 // run (the journal) answer at once, without an actor or a model call: that is resume.
 import type { AgentBackend, AgentCall, GateResult, RuntimeEvent, Tokens } from '../machines/types.js'
+import type { WorkflowEmitted } from '../machines/workflow.js'
 import type { JournalEntry } from '../store/journal.js'
 import { deferred, type Deferred } from './deferred.js'
 
@@ -13,17 +14,8 @@ export interface CachedAgent {
   label?: string
 }
 
-export interface SettledEvent {
-  key: string
-  status: 'done' | 'failed' | 'stopped' | 'skipped'
-  result?: unknown
-  error?: string
-  reason?: string
-  tokens?: Tokens
-  cost?: number
-  sessionId?: string
-  cached?: boolean
-}
+/** What the workflow actor reports when an agent settles (plus `cached` for journal answers). */
+export type SettledEvent = Omit<Extract<WorkflowEmitted, { type: 'agent.settled' }>, 'type'> & { cached?: boolean }
 
 export interface ScriptHostDeps {
   actor: { send(event: any): void }

@@ -7,23 +7,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createOpencodeClient, type OpencodeClient } from '@opencode-ai/sdk/v2'
 import { startOpencodeServer } from '../actors/opencode-server.js'
-import type { OfflineRule, OfflineRulesConfig } from './rules.js'
-import { startOfflineModel, type OfflineModel } from './server.js'
+import { startOfflineModel, type OfflineModel, type OfflineModelOptions } from './server.js'
 
 export const OFFLINE_PROVIDER_ID = 'ocdw-offline'
 export const OFFLINE_MODEL = 'ocdw-offline/offline'
 
-export interface OfflineTestbedOptions {
+/** The offline model's options (rules, latency, failures, log), plus where and how OpenCode runs. */
+export interface OfflineTestbedOptions extends Pick<OfflineModelOptions, 'rules' | 'latencyMs' | 'failureRate' | 'seed' | 'logFile' | 'logSystem'> {
   /** Project directory OpenCode works in (default: a new temp dir). */
   projectDir?: string
-  rules?: OfflineRule[] | OfflineRulesConfig
-  latencyMs?: number
-  failureRate?: number
-  seed?: number
-  /** Request log of the offline model (default: OCDW_OFFLINE_LOG, else offline-model.log in the temp home). */
-  logFile?: string
-  /** Also log each request's system prompt (the plugin tests read it). */
-  logSystem?: boolean
   /** OpenCode plugins to load (the `plugin` list of the generated config), e.g. a file:// URL of a built plugin. */
   plugins?: string[]
   /** Extra environment for `opencode serve` (applied after the isolation switches). */

@@ -196,8 +196,8 @@ export async function runScript(script: string | ParsedScript, o: RunScriptOptio
     if (outcome) end(outcome)
   }
 
-  /** A QuickJS promise settled later from the host with a JSON value (or a rejection built by `reject`). */
-  function hostPromise(run: () => Promise<unknown>, onError: (e: unknown) => unknown = () => null): QuickJSHandle {
+  /** A QuickJS promise the host settles later; `settle` runs inside a CPU-accounted slice and frees the handle. */
+  function deferredInSandbox() {
     const d = ctx.newPromise()
     pending.add(d)
     const settle = (fn: () => void) => {
@@ -208,6 +208,12 @@ export async function runScript(script: string | ParsedScript, o: RunScriptOptio
         if (d.alive) d.dispose()
       })
     }
+    return { d, settle }
+  }
+
+  /** A QuickJS promise settled later from the host with a JSON value (or a rejection built by `reject`). */
+  function hostPromise(run: () => Promise<unknown>, onError: (e: unknown) => unknown = () => null): QuickJSHandle {
+    const { d, settle } = deferredInSandbox()
     const resolveWith = (value: unknown) =>
       settle(() => {
         let text: string
@@ -295,16 +301,7 @@ export async function runScript(script: string | ParsedScript, o: RunScriptOptio
   })
   fn('workflow', (nameH) => {
     const name = str(nameH)
-    const d = ctx.newPromise()
-    pending.add(d)
-    const settle = (fn: () => void) => {
-      if (finished) return
-      pending.delete(d)
-      slice(() => {
-        fn()
-        if (d.alive) d.dispose()
-      })
-    }
+    const { d, settle } = deferredInSandbox()
     const rejectWith = (message: string) =>
       settle(() => {
         const h = ctx.newError({ name: 'Error', message })
