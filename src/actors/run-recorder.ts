@@ -29,7 +29,7 @@ export function createRunRecorder(o: { runDir: string; run: RunFile; throttleMs?
     const { getSnapshot, view } = dirty
     dirty = undefined
     snapshots.write(getSnapshot())
-    writeFileAtomic(join(o.runDir, VIEW_FILE), JSON.stringify(view))
+    writeFileAtomic(join(o.runDir, VIEW_FILE), JSON.stringify(view), { durable: false })
   }
 
   return {

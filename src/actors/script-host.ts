@@ -65,7 +65,6 @@ export function createScriptHost(deps: ScriptHostDeps): AgentBackend & { settle(
     if (ev.status === 'done') {
       const call = deps.calls.get(ev.key)
       deps.journal.append({ t: 'agent.done', key: ev.key, phase: call?.phase ?? '', label: call?.opts.label ?? ev.key, result: ev.result ?? null, tokens, cost, sessionId: ev.sessionId, at: Date.now() })
-      if (call) deps.cached.set(ev.key, { result: ev.result, tokens, cost, phase: call.phase, label: call.opts.label })
     } else if (ev.status === 'failed') {
       deps.journal.append({ t: 'agent.failed', key: ev.key, error: ev.error ?? 'unknown error', tokens, cost, at: Date.now() })
     } else {

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AgentOptions, AgentStatus, ToolCallInfo, Tokens } from '../machines/types.js'
-import { writeFileAtomic } from './atomic.js'
+import { writeFileAtomic, writeFileAtomicAsync } from './atomic.js'
 
 export interface AgentRecord {
   key: string
@@ -30,9 +30,31 @@ export function agentFilePath(runDir: string, key: string): string {
   return join(runDir, 'agents', `${key}.json`)
 }
 
-export function writeAgentFile(runDir: string, key: string, record: AgentRecord): void {
-  mkdirSync(join(runDir, 'agents'), { recursive: true })
-  writeFileAtomic(agentFilePath(runDir, key), JSON.stringify(record, null, 1))
+// Writes run off the event loop, at most MAX_WRITES at once: a burst of thousands of finishing agents queues its
+// (small) JSON strings here instead of holding thousands of buffers and file handles in flight.
+const MAX_WRITES = 16
+/** Past this many waiting writes the writer blocks (a synchronous write): back-pressure on a flood of instant agents. */
+const MAX_WAITING = 1000
+let inFlight = 0
+const queue: (() => void)[] = []
+
+export async function writeAgentFile(runDir: string, key: string, record: AgentRecord): Promise<void> {
+  const path = agentFilePath(runDir, key)
+  const text = JSON.stringify(record, null, 1)
+  if (queue.length >= MAX_WAITING) {
+    mkdirSync(join(runDir, 'agents'), { recursive: true })
+    writeFileAtomic(path, text, { durable: false })
+    return
+  }
+  if (inFlight >= MAX_WRITES) await new Promise<void>((r) => queue.push(r))
+  inFlight++
+  try {
+    mkdirSync(join(runDir, 'agents'), { recursive: true })
+    await writeFileAtomicAsync(path, text)
+  } finally {
+    inFlight--
+    queue.shift()?.()
+  }
 }
 
 export function readAgentFile(runDir: string, key: string): AgentRecord | undefined {
