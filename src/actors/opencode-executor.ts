@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto'
 import type { OpencodeClient } from '@opencode-ai/sdk/v2'
 import type { AgentActivity, AgentCall, AgentExecutor, ExecResult, GateResult, Tokens } from '../machines/types.js'
 import { createEventHub, type EventHub } from './opencode-events.js'
+import { createWorktree } from './worktree.js'
 
 export interface OpencodeExecutorOptions {
   client: OpencodeClient
@@ -71,7 +72,7 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
   /** Which session raised a permission request, so a reply reaches the right place. */
   const permissionSessions = new Map<string, string>()
 
-  async function attempt(call: AgentCall, signal: AbortSignal, emit: (a: AgentActivity) => void): Promise<ExecResult> {
+  async function attempt(call: AgentCall, signal: AbortSignal, emit: (a: AgentActivity) => void, directory: string): Promise<ExecResult> {
     const hubNow = events()
     await hubNow.ready
     const created = await client.session.create({
@@ -201,13 +202,12 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
     }
   }
 
-  return {
-    async run(call, { signal, emit }) {
+  async function runAttempts(call: AgentCall, signal: AbortSignal, emit: (a: AgentActivity) => void, dir: string): Promise<ExecResult> {
       const timeout = call.opts.timeoutMs ? AbortSignal.timeout(call.opts.timeoutMs) : undefined
       const combined = timeout ? AbortSignal.any([signal, timeout]) : signal
       for (let n = 0; ; n++) {
         try {
-          return await attempt(call, combined, emit)
+          return await attempt(call, combined, emit, dir)
         } catch (err) {
           if (timeout?.aborted && !signal.aborted) throw new AgentFailedError(`The agent did not finish within its timeoutMs of ${call.opts.timeoutMs} ms.`)
           const e = err as AgentFailedError
@@ -216,6 +216,19 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
           const delay = backoffMs * 2 ** n * (0.75 + ((n * 7919) % 50) / 100)
           await new Promise((r) => setTimeout(r, delay))
         }
+      }
+  }
+
+  return {
+    async run(call, { signal, emit }) {
+      if (call.opts.isolation !== 'worktree') return runAttempts(call, signal, emit, directory)
+      const tree = await createWorktree(directory, call.key)
+      let branch: string | undefined
+      try {
+        return await runAttempts(call, signal, emit, tree.path)
+      } finally {
+        branch = await tree.finish(`ocdw agent ${call.opts.label ?? call.key}`)
+        if (branch) emit({ type: 'tool', call: { id: `worktree-${call.key}`, tool: 'worktree', status: 'completed', title: `changes kept on branch ${branch}`, at: Date.now() } })
       }
     },
 
