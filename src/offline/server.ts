@@ -40,6 +40,8 @@ export interface OfflineLogLine {
   kind: ReplyPlan['kind']
   tools: string[]
   status: number
+  /** Chat requests being answered at this moment, this one included. */
+  inFlight: number
   /** The system prompt, when logSystem is on. */
   system?: string
 }
@@ -59,6 +61,9 @@ export async function startOfflineModel(options: OfflineModelOptions = {}): Prom
     },
   }
 
+  // Chat requests being answered right now: logged with each request, so tests can check an orchestrator's
+  // concurrency at the model.
+  let inFlight = 0
   const server = createServer((req, res) => {
     handle(req, res).catch((err) => sendError(res, 500, `offline model internal error: ${(err as Error).message}`, 'server_error'))
   })
@@ -76,6 +81,8 @@ export async function startOfflineModel(options: OfflineModelOptions = {}): Prom
         return sendError(res, 400, 'The request body is not valid JSON.', 'invalid_request_error')
       }
       stats.requests++
+      inFlight++
+      res.once('close', () => inFlight--)
       const plan = planReply(body, config, state)
       const latency = plan.latencyMs ?? config.latencyMs
       if (latency) await new Promise((r) => setTimeout(r, latency))
@@ -99,7 +106,7 @@ export async function startOfflineModel(options: OfflineModelOptions = {}): Prom
 
   function log(plan: ReplyPlan, body: ChatRequest): void {
     if (!logFile) return
-    const line: OfflineLogLine = { at: new Date().toISOString(), lastUser: plan.lastUser, kind: plan.kind, tools: plan.tools, status: plan.status }
+    const line: OfflineLogLine = { at: new Date().toISOString(), lastUser: plan.lastUser, kind: plan.kind, tools: plan.tools, status: plan.status, inFlight }
     if (logSystem) line.system = systemText(body)
     appendFileSync(logFile, JSON.stringify(line) + '\n')
   }

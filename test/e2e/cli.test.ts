@@ -179,6 +179,11 @@ describe('ocdw CLI on the real OpenCode server with the offline model', () => {
     const runDir = join(sb.project, '.opencode/workflows/runs', id)
     const first = await waitFor('the first agent', () => journalLines(runDir).find((e) => e.t === 'agent.started'))
 
+    // A second writer is refused, naming the live one.
+    const second = sb.run(['resume', id, '--offline'])
+    expect(second.code).toBe(2)
+    expect(second.stderr).toMatch(/is in use by process \d+ on .*ocdw stop/)
+
     // Restart first, while that agent is surely still running (its answer takes 8 s).
     const restart = sb.run(['restart', id, '--agent', first.key])
     expect(restart.code, restart.stderr).toBe(0)
@@ -195,5 +200,25 @@ describe('ocdw CLI on the real OpenCode server with the offline model', () => {
     expect(view.agents.find((a: any) => a.key === first.key).attempt).toBe(2)
     expect(view.agents.every((a: any) => a.status === 'done')).toBe(true)
     expect(view.result).toBe(3)
+  })
+
+  it('never has more than --concurrency agents at the model; a permanently failing agent fails alone', () => {
+    const rules = join(sb.root, 'conc-rules.json')
+    const log = join(sb.root, 'conc-model.log')
+    writeFileSync(rules, JSON.stringify({ latencyMs: 400, rules: [{ match: '^conc item 4$', fail: 500 }] }))
+    writeFileSync(join(sb.project, 'conc.js'), SLOW(9).replace("'slow'", "'conc'").replace(/slow item/g, 'conc item'))
+    const r = sb.run(['run', '--script', 'conc.js', '--offline', '--yes', '--json', '--concurrency', '3'], { env: { OCDW_OFFLINE_RULES: rules, OCDW_OFFLINE_LOG: log } })
+    expect(r.code, r.stderr).toBe(0)
+    const s = parseJsonOut(r.stdout)
+    expect(s.status).toBe('completed')
+    expect(s.agents).toMatchObject({ total: 9, done: 8, failed: 1 })
+    expect(s.result).toBe(8)
+    const asked = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.kind !== 'title')
+    const most = Math.max(...asked.map((e) => e.inFlight))
+    expect(most).toBeLessThanOrEqual(3)
+    expect(most).toBeGreaterThanOrEqual(2)
+    const view = parseJsonOut(sb.run(['show', s.runId, '--json']).stdout)
+    expect(view.agents.find((a: any) => a.label === 'item 4')).toMatchObject({ status: 'failed' })
+    expect(view.agents.find((a: any) => a.label === 'item 4').error).toMatch(/failed|error/i)
   })
 })
