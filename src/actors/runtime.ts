@@ -189,6 +189,8 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
 
   emit({ type: 'run.meta', runId, name: parsed.meta.name, description: parsed.meta.description, phases: parsed.meta.phases ?? [], at: startedAt })
   for (const w of parsed.warnings) emit({ type: 'log', message: w, level: 'warn', at: startedAt })
+  // What resume found damaged (a truncated journal line, an unreadable snapshot) and worked around.
+  for (const p of opened.problems) emit({ type: 'log', message: p, level: 'warn', at: startedAt })
   subject.subscribe((ev) => {
     if (ev.type === 'log') journalQuietly({ t: 'log', message: ev.message, level: ev.level, at: ev.at })
   })

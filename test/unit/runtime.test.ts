@@ -1,6 +1,6 @@
 // The actor runtime end to end against the in-process instant executor (a test double behind the AgentExecutor
 // interface; the real OpenCode executor is covered in test/e2e). Checks wiring: script -> actors -> disk -> resume.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -207,5 +207,26 @@ return xs.length`
     expect(s2.result).toBe(10)
     expect(s2.agents.cached).toBe(journaled)
     expect(executor.calls).toBe(10 - journaled)
+  })
+
+  it('resumes past a snapshot cut off mid-write and a truncated journal line, saying what it ignored', async () => {
+    const projectDir = project()
+    const script = `export const meta = { name: 'torn' }
+const xs = await parallel([1, 2, 3, 4].map((i) => () => agent('torn ' + i)))
+return xs.filter(Boolean).length`
+    const first = await startRun({ projectDir, script, executor: createInstantExecutor(), control: false })
+    await first.done
+    // Simulate a kill during the snapshot write and in the middle of a journal append.
+    writeFileSync(join(first.runDir, 'snapshot.json'), '{"status":"active","context":{"agen')
+    appendFileSync(join(first.runDir, 'journal.jsonl'), '{"t":"agent.done","key":"x')
+    const executor = createInstantExecutor()
+    const again = await startRun({ projectDir, resumeRunId: first.runId, executor, control: false })
+    const s = await again.done
+    expect(s.status).toBe('completed')
+    expect(s.result).toBe(4)
+    expect(executor.calls).toBe(0)
+    const warnings = again.view().log.map((l) => l.message)
+    expect(warnings.some((m) => /snapshot\.json is unreadable .*resumes from its journal/.test(m))).toBe(true)
+    expect(warnings.some((m) => /journal line \d+: truncated last line \(ignored\)/.test(m))).toBe(true)
   })
 })
