@@ -90,7 +90,11 @@ function describe(parsed: ParsedScript, source: string, origin: string): string 
   ]
   const estimate = estimateAgents(source)
   if (estimate.unbounded || estimate.max > 25) {
-    lines.push(`Caution: this script can start ${estimate.unbounded ? 'an open-ended number of' : `up to ${estimate.max}`} agents (more than 25); each uses tokens.`)
+    lines.push(
+      estimate.unbounded
+        ? 'Caution: this script starts agents in loops or callbacks, so it can start many (possibly more than 25); each uses tokens.'
+        : `Caution: this script can start up to ${estimate.max} agents (more than 25); each uses tokens.`,
+    )
   } else lines.push(`It starts at most about ${estimate.max} agent${estimate.max === 1 ? '' : 's'}.`)
   lines.push(
     '',

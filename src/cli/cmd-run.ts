@@ -39,6 +39,8 @@ export function registerRun(program: Command): void {
   ).action(async (task: string[], flags: RunFlags & { script?: string; name?: string }, cmd: Command) => {
     const projectDir = process.cwd()
     const common = commonRunOptions(flags)
+    // Check --mode before any work (the planner would otherwise start a server and spend model calls first).
+    const mode = parseMode(flags.mode)
     let source: string
     let origin: string
     let connection: OpencodeConnection | undefined
@@ -47,7 +49,9 @@ export function registerRun(program: Command): void {
       try {
         source = readFileSync(path, 'utf8')
       } catch (err) {
-        throw new UsageError(`Cannot read the script ${flags.script} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path.`)
+        const code = (err as NodeJS.ErrnoException).code
+        const why = code === 'ENOENT' ? 'there is no such file' : code === 'EISDIR' ? 'it is a directory, not a file' : code === 'EACCES' ? 'permission denied' : (code ?? (err as Error).message)
+        throw new UsageError(`Cannot read the script ${flags.script} (${why}); give the path of a .js workflow script.`)
       }
       origin = path
     } else if (flags.name) {
@@ -74,7 +78,7 @@ export function registerRun(program: Command): void {
       await connection?.stop()
       throw err
     }
-    const decision = await approve({ projectDir, source, parsed, origin, mode: parseMode(flags.mode), yes: flags.yes })
+    const decision = await approve({ projectDir, source, parsed, origin, mode, yes: flags.yes })
     if (decision.status !== 'approved' || flags.detach) await connection?.stop()
     if (decision.status !== 'approved') {
       process.stderr.write(`ocdw: ${decision.message}\n`)

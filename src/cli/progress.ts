@@ -21,6 +21,28 @@ export function phaseLine(view: RunView, title: string, now: number): string {
   return `${p.title.padEnd(18).slice(0, 18)} ${bar(finished, total, 16)} ${parts.join(', ')} · ${fmtTokens(totalTokens(p.tokens))} tok · ${elapsed}`
 }
 
+function agentName(view: RunView, key: string): string {
+  const label = view.agents.find((a) => a.key === key)?.label
+  return label && label !== key ? `"${label}" (${key})` : key
+}
+
+/** The line that tells the user an agent waits for a permission, and how to answer it. */
+export function permissionLine(view: RunView, ev: Extract<RuntimeEvent, { type: 'agent.permission' }>): string {
+  const what = ev.patterns.length ? `${ev.permission} (${ev.patterns.join(', ')})` : ev.permission
+  return (
+    `! agent ${agentName(view, ev.key)} waits for permission to use ${what}; answer with ` +
+    `\`ocdw permit ${view.runId} --agent ${ev.key} --reply once|always|reject\` or in \`ocdw ui\``
+  )
+}
+
+/** The line that tells the user an agent has gone quiet, and what they can do about it. */
+export function stalledLine(view: RunView, ev: Extract<RuntimeEvent, { type: 'agent.stalled' }>): string {
+  return (
+    `! agent ${agentName(view, ev.key)} has sent no event for ${fmtElapsed(ev.sinceMs)} (stalled); ` +
+    `\`ocdw restart ${view.runId} --agent ${ev.key}\` runs it again`
+  )
+}
+
 export function attachProgress(o: { events: Observable<RuntimeEvent>; view: () => RunView; stream?: NodeJS.WriteStream; quiet?: boolean }): () => void {
   const out = o.stream ?? process.stderr
   const tty = Boolean(out.isTTY) && !process.env.CI
@@ -63,7 +85,12 @@ export function attachProgress(o: { events: Observable<RuntimeEvent>; view: () =
         draw()
       } else if (ev.type === 'agent.permission') {
         clear()
-        out.write(`! agent ${ev.key} asks permission for ${ev.permission} (${ev.patterns.join(', ')}): answer in \`ocdw ui\`\n`)
+        out.write(permissionLine(o.view(), ev) + '\n')
+        draw()
+      } else if (ev.type === 'agent.stalled') {
+        clear()
+        out.write(stalledLine(o.view(), ev) + '\n')
+        draw()
       }
     },
   })
