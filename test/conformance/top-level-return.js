@@ -1,0 +1,6 @@
+// expect: "early"
+export const meta = { name: 'top-level-return', phases: [{ title: 'Only' }] }
+phase('Only')
+if (args === 'stop early') return 'early'
+await agent('never reached')
+return 'late'
