@@ -14,7 +14,7 @@ import { ULTRACODE_INSTRUCTION, UltracodeSessions } from './ultracode.js'
 export const OcdwPlugin: Plugin = async (input: PluginInput, options?: PluginOptions): Promise<Hooks> => {
   const mode = (options?.mode ?? process.env.OCDW_MODE ?? 'default') as PluginRuntime['mode']
   const client = pluginClient(input)
-  const rt: PluginRuntime = { client, mode, live: new Map() }
+  const rt: PluginRuntime = { client, mode, live: new Map(), origin: new Map() }
   const ultracode = new UltracodeSessions()
 
   return {

@@ -10,7 +10,8 @@ import { findWorkflow, workflowResolver } from '../actors/workflow-lookup.js'
 import type { RunSummary } from '../machines/types.js'
 import { parseScript } from '../script/meta.js'
 import { hasConsent } from '../store/consent.js'
-import { findRun } from '../store/runs.js'
+import { findRun, listRuns } from '../store/runs.js'
+import { isLive } from '../actors/run-reader.js'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 
@@ -19,6 +20,8 @@ export interface PluginRuntime {
   mode: 'default' | 'auto' | 'bypass'
   /** Runs started by this plugin instance, so dispose() can stop them (they stay resumable). */
   live: Map<string, RunHandle>
+  /** The session each live run was started from (workflow_control without a run id acts on that session's newest). */
+  origin: Map<string, string>
 }
 
 const z = tool.schema
@@ -29,20 +32,22 @@ export function workflowTool(rt: PluginRuntime): ToolDefinition {
       'Run an ocdw workflow: a JavaScript orchestration script whose agent() calls each run as a child session of this one ' +
       '(fan out, pipeline, vote, verify). Give `script` (the script text), `name` (a saved or bundled workflow such as ' +
       'deep-research) or `scriptPath`; `args` is the script\'s input (JSON or text). `resumeFromRunId` resumes an ' +
-      'interrupted run (completed agents answer from its journal). `background: true` returns at once and posts the ' +
+      'interrupted run (completed agents answer from its journal; "latest" picks the newest stopped or interrupted run, ' +
+      'this session\'s first). `background: true` returns at once and posts the ' +
       'result into this session when the run ends.',
     args: {
       script: z.string().optional().describe('the workflow script source'),
       name: z.string().optional().describe('a saved or bundled workflow to run'),
       scriptPath: z.string().optional().describe('a script file, relative to the project'),
       args: z.string().optional().describe("the script's args: JSON if it parses, else text"),
-      resumeFromRunId: z.string().optional().describe('resume this run'),
+      resumeFromRunId: z.string().optional().describe('resume this run ("latest": the newest stopped or interrupted run)'),
       background: z.boolean().optional().describe('run in the background and post the result when done'),
     },
     async execute(a, ctx) {
       const projectDir = ctx.directory
-      const source = a.resumeFromRunId ? undefined : loadSource(a, projectDir)
-      const scriptText = source ?? readRunScript(projectDir, a.resumeFromRunId!)
+      const resumeId = a.resumeFromRunId ? resumableRunId(rt, projectDir, ctx.sessionID, a.resumeFromRunId) : undefined
+      const source = resumeId ? undefined : loadSource(a, projectDir)
+      const scriptText = source ?? readRunScript(projectDir, resumeId!)
       const parsed = parseScript(scriptText)
       await approveInOpencode(rt, ctx, projectDir, parsed.meta.name, scriptText, parsed.meta.description)
       const executor = createOpencodeExecutor({ client: rt.client, directory: projectDir, parentSessionId: ctx.sessionID })
@@ -51,7 +56,7 @@ export function workflowTool(rt: PluginRuntime): ToolDefinition {
         run = await startRun({
           projectDir,
           script: source,
-          resumeRunId: a.resumeFromRunId,
+          resumeRunId: resumeId,
           args: parseArgs(a.args),
           executor,
           resolveWorkflow: workflowResolver(projectDir),
@@ -63,6 +68,7 @@ export function workflowTool(rt: PluginRuntime): ToolDefinition {
         throw err
       }
       rt.live.set(run.runId, run)
+      rt.origin.set(run.runId, ctx.sessionID)
       ctx.metadata({ title: `workflow ${parsed.meta.name}: ${run.runId}`, metadata: { runId: run.runId } })
       const sub = run.events.subscribe((ev) => {
         if (ev.type === 'phase.started') {
@@ -74,6 +80,7 @@ export function workflowTool(rt: PluginRuntime): ToolDefinition {
         sub.unsubscribe()
         executor.close()
         rt.live.delete(run.runId)
+        rt.origin.delete(run.runId)
       })
       if (a.background) {
         void finished.then(
@@ -114,6 +121,27 @@ function loadSource(a: { script?: string; name?: string; scriptPath?: string }, 
   }
   if (a.name) return findWorkflow(projectDir, a.name).source
   throw new Error('The workflow tool needs one of: script (the source), name (a saved or bundled workflow), scriptPath, or resumeFromRunId.')
+}
+
+/**
+ * The run to resume: the id (or an unambiguous prefix) given, or for "latest" the newest run of the project that
+ * ended without completing (stopped, failed, or interrupted: still marked running with no live process), preferring
+ * runs started from this session. A run still live in this plugin is refused: it would be run twice.
+ */
+export function resumableRunId(rt: Pick<PluginRuntime, 'live'>, projectDir: string, sessionID: string, wanted: string): string {
+  let id: string
+  if (wanted === 'latest') {
+    const candidates = listRuns(projectDir).filter((r) => !['completed', 'denied'].includes(r.run.status) && !rt.live.has(r.run.id) && !isLive(r.dir))
+    const pick = candidates.find((r) => (r.run.options as { parentSessionId?: string }).parentSessionId === sessionID) ?? candidates[0]
+    if (!pick) throw new Error('There is no stopped or interrupted ocdw run in this project to resume; workflow_status lists the runs.')
+    id = pick.run.id
+  } else {
+    id = findRun(projectDir, wanted).run.id
+  }
+  if (rt.live.has(id)) {
+    throw new Error(`Run ${id} is still running; stop it first (workflow_control with action "stop"), then resume it.`)
+  }
+  return id
 }
 
 function readRunScript(projectDir: string, runId: string): string {

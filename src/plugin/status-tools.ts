@@ -1,10 +1,10 @@
 // `workflow_status` and `workflow_control`: the plugin's window onto runs, through the same control channel and run
 // directories as the CLI and the TUI.
 import { tool, type ToolDefinition } from '@opencode-ai/plugin'
-import { sendControl } from '../actors/control-client.js'
+import { fetchLiveView, sendControl } from '../actors/control-client.js'
 import { isLive, loadRunView } from '../actors/run-reader.js'
 import { listAllWorkflows } from '../actors/workflow-lookup.js'
-import { agentTotals, totalTokens } from '../machines/run-view.js'
+import { agentTotals, totalTokens, type AgentView } from '../machines/run-view.js'
 import type { ControlCommand } from '../machines/types.js'
 import { findRun, listRuns } from '../store/runs.js'
 import type { PluginRuntime } from './run-tool.js'
@@ -47,26 +47,60 @@ export function workflowStatusTool(): ToolDefinition {
 
 export function workflowControlTool(rt: PluginRuntime): ToolDefinition {
   return tool({
-    description: 'Control a live ocdw run: stop it, pause/resume it, or stop/restart one agent (by key, from workflow_status).',
+    description:
+      'Control a live ocdw run: stop it, pause/resume it, or stop/restart one agent (by key or label, from workflow_status). ' +
+      'Without runId it acts on the newest live run started from this session (else the newest live run of the project).',
     args: {
-      runId: z.string(),
+      runId: z.string().optional().describe('the run id; omit for the newest live run of this session'),
       action: z.enum(['stop', 'pause', 'resume', 'stop_agent', 'restart_agent']),
-      agent: z.string().optional().describe('agent key, for stop_agent/restart_agent'),
+      agent: z.string().optional().describe('agent key or label, for stop_agent/restart_agent'),
     },
     async execute(a, ctx) {
-      const command = toCommand(a.action, a.agent)
-      const local = rt.live.get(a.runId)
+      const runId = a.runId ?? newestLiveRun(rt, ctx.directory, ctx.sessionID)
+      const local = rt.live.get(runId)
+      const dir = local ? local.runDir : findRun(ctx.directory, runId).dir
+      if (!local && !isLive(dir)) {
+        throw new Error(`Run ${runId} is not running, so it cannot be controlled; resume it with the workflow tool (resumeFromRunId: "${runId}").`)
+      }
+      let key: string | undefined
+      if (a.action === 'stop_agent' || a.action === 'restart_agent') {
+        if (!a.agent) throw new Error(`The ${a.action} action needs the agent's key or label (workflow_status with the run id lists them).`)
+        const agents = local ? local.view().agents : (await fetchLiveView(dir)).agents
+        key = agentKeyOf(agents, a.agent, runId)
+      }
+      const command = toCommand(a.action, key)
       if (local) local.send(command)
-      else await sendControl(findRun(ctx.directory, a.runId).dir, command)
-      return `Sent ${command.type}${a.agent ? ` for agent ${a.agent}` : ''} to run ${a.runId}.`
+      else await sendControl(dir, command)
+      return `Sent ${command.type}${a.agent ? ` for agent ${a.agent}` : ''} to run ${runId}.`
     },
   })
 }
 
-function toCommand(action: string, agent?: string): ControlCommand {
+/** The run to control when no id was given: this session's newest live run, else the project's newest live run. */
+function newestLiveRun(rt: PluginRuntime, projectDir: string, sessionID: string): string {
+  const mine = [...rt.live.keys()].filter((id) => rt.origin.get(id) === sessionID)
+  if (mine.length) return mine[mine.length - 1]
+  const live = listRuns(projectDir).find((r) => isLive(r.dir))
+  if (live) return live.run.id
+  throw new Error('No ocdw run is live in this project, so there is nothing to control; workflow_status lists the runs, and the workflow tool resumes one (resumeFromRunId).')
+}
+
+/** An agent by key, or by label when exactly one agent carries it (the running one wins among several). */
+function agentKeyOf(agents: AgentView[], which: string, runId: string): string {
+  if (agents.some((x) => x.key === which)) return which
+  const named = agents.filter((x) => x.label === which)
+  const active = named.filter((x) => x.status === 'running' || x.status === 'queued')
+  if (named.length === 1) return named[0].key
+  if (active.length === 1) return active[0].key
+  if (named.length === 0) {
+    throw new Error(`Run ${runId} has no agent with key or label "${which}"; workflow_status with the run id lists its agents.`)
+  }
+  throw new Error(`Several agents of run ${runId} are labelled "${which}" (${named.map((x) => x.key).join(', ')}); give the agent's key instead.`)
+}
+
+function toCommand(action: string, key?: string): ControlCommand {
   if (action === 'stop') return { type: 'STOP' }
   if (action === 'pause') return { type: 'PAUSE' }
   if (action === 'resume') return { type: 'RESUME' }
-  if (!agent) throw new Error(`The ${action} action needs the agent's key (workflow_status with the run id lists them).`)
-  return action === 'stop_agent' ? { type: 'STOP_AGENT', key: agent } : { type: 'RESTART_AGENT', key: agent }
+  return action === 'stop_agent' ? { type: 'STOP_AGENT', key: key! } : { type: 'RESTART_AGENT', key: key! }
 }
