@@ -19,6 +19,7 @@ export interface OpencodeExecutorOptions {
   defaultModel?: string
   retries?: number
   backoffMs?: number
+  /** No event from an agent's session for this long marks it stalled (default: OCDW_STALL_MS, else 120 s). */
   stallMs?: number
   /** Deny edits and shell for the agents (a read-only workflow). */
   readOnly?: boolean
@@ -62,15 +63,51 @@ function describeSdkError(error: unknown, status?: number): string {
   return status ? `HTTP ${status}: ${msg}` : String(msg)
 }
 
+/** OCDW_STALL_MS: the stall time in ms (a positive number), so a user or a test can tune it without a flag. */
+export function stallMsFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = env.OCDW_STALL_MS
+  if (raw === undefined || raw === '') return undefined
+  const n = Number(raw)
+  if (!Number.isFinite(n) || n <= 0) {
+    process.stderr.write(`ocdw: warning: OCDW_STALL_MS=${raw} is not a positive number of milliseconds; using the default of 120000.\n`)
+    return undefined
+  }
+  return n
+}
+
 export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecutor & { close(): void } {
   const { client, directory } = o
   const retries = o.retries ?? 3
   const backoffMs = o.backoffMs ?? 500
-  const stallMs = o.stallMs ?? 120_000
+  const stallMs = o.stallMs ?? stallMsFromEnv() ?? 120_000
   let hub: EventHub | undefined
   const events = () => (hub ??= createEventHub(client, directory))
   /** Which session raised a permission request, so a reply reaches the right place. */
   const permissionSessions = new Map<string, string>()
+
+  /**
+   * Stops an agent's session on OpenCode. opencode 1.18.33 breaks every later prompt of the server ("All fibers
+   * interrupted without error", HTTP 500) when `session.abort` lands while the model request is in flight, but
+   * handles it cleanly while a tool runs. So the abort is sent at once when a tool runs, else at the session's next
+   * tool call; a session that simply finishes its model turn goes idle without one. The fetch of the prompt is
+   * aborted either way, so the agent itself stops at once.
+   */
+  function stopSession(hubNow: EventHub, sessionId: string, dir: string, toolRunning: ReadonlySet<string>): void {
+    const abort = () => void client.session.abort({ sessionID: sessionId, directory: dir }).catch(() => undefined)
+    if (toolRunning.size > 0) return abort()
+    const giveUp = setTimeout(() => off(), 30 * 60_000)
+    giveUp.unref()
+    const off = hubNow.on(sessionId, (ev) => {
+      const p = ev.properties
+      const toolStarts = ev.type === 'message.part.updated' && p.part?.type === 'tool' && (p.part.state?.status === 'running' || p.part.state?.status === 'pending')
+      const idle = ev.type === 'session.idle' || (ev.type === 'session.status' && p.status?.type === 'idle')
+      if (toolStarts) abort()
+      if (toolStarts || idle) {
+        clearTimeout(giveUp)
+        off()
+      }
+    })
+  }
 
   async function attempt(call: AgentCall, signal: AbortSignal, emit: (a: AgentActivity) => void, directory: string): Promise<ExecResult> {
     const hubNow = events()
@@ -89,6 +126,8 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
     emit({ type: 'session', sessionId })
 
     const messages = new Map<string, { tokens: Tokens; cost: number }>()
+    /** Tool calls of this session now running: a STOP is only safe to pass to OpenCode while one runs (see stopSession). */
+    const toolRunning = new Set<string>()
     // The prompt's HTTP answer can overtake the last events of its session (the final tool-part updates): once it
     // returns, wait for session.idle (bounded) so the agent's record holds every tool call.
     let markIdle!: () => void
@@ -104,6 +143,8 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
         messages.set(p.info.id, { tokens: tokensOf(p.info), cost: p.info.cost ?? 0 })
       } else if (ev.type === 'message.part.updated' && p.part?.type === 'tool') {
         const part = p.part
+        if (part.state?.status === 'running' || part.state?.status === 'pending') toolRunning.add(part.callID ?? part.id)
+        else toolRunning.delete(part.callID ?? part.id)
         emit({
           type: 'tool',
           call: {
@@ -132,7 +173,7 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
     }, Math.min(stallMs, 5000))
     stallTimer.unref()
 
-    const onAbort = () => void client.session.abort({ sessionID: sessionId, directory }).catch(() => undefined)
+    const onAbort = () => stopSession(hubNow, sessionId, directory, toolRunning)
     signal.addEventListener('abort', onAbort, { once: true })
     try {
       const schema = call.opts.schema

@@ -182,7 +182,18 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
         emit({ type: 'run.status', runId, status: ev.status, error: ev.error, at })
         break
       case 'permission.reply':
-        options.executor.replyPermission?.(ev.requestId, ev.reply)
+        // A stale or unknown request id must not crash the run (an unhandled rejection would): say so in the log.
+        if (!options.executor.replyPermission) {
+          emit({ type: 'log', level: 'warn', message: `This run's agents cannot be answered (the executor takes no permission replies); agent ${ev.key} keeps waiting.`, at })
+          break
+        }
+        options.executor.replyPermission(ev.requestId, ev.reply).then(
+          () => {
+            emit({ type: 'agent.permission.replied', key: ev.key, requestId: ev.requestId, reply: ev.reply, at: Date.now() })
+            emit({ type: 'log', message: `permission ${ev.requestId} of agent ${ev.key} answered: ${ev.reply}`, at: Date.now() })
+          },
+          (err: Error) => emit({ type: 'log', level: 'error', message: `Answering permission ${ev.requestId} of agent ${ev.key} failed: ${err.message}`, at: Date.now() }),
+        )
         break
     }
   })

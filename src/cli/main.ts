@@ -12,6 +12,7 @@ import { registerSave } from './cmd-save.js'
 import { registerWorkflows } from './cmd-workflows.js'
 import { registerSetup } from './cmd-setup.js'
 import { registerUi } from './cmd-ui.js'
+import { registerPermit } from './cmd-permit.js'
 
 export function buildProgram(): Command {
   const program = new Command('ocdw')
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerLs(program)
   registerShow(program)
   registerControl(program)
+  registerPermit(program)
   registerSave(program)
   registerWorkflows(program)
   registerUi(program)

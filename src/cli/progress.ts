@@ -38,7 +38,7 @@ export function permissionLine(view: RunView, ev: Extract<RuntimeEvent, { type: 
 /** The line that tells the user an agent has gone quiet, and what they can do about it. */
 export function stalledLine(view: RunView, ev: Extract<RuntimeEvent, { type: 'agent.stalled' }>): string {
   return (
-    `! agent ${agentName(view, ev.key)} has sent no event for ${fmtElapsed(ev.sinceMs)} (stalled); ` +
+    `! agent ${agentName(view, ev.key)} has sent no event for ${ev.sinceMs < 10_000 ? `${(ev.sinceMs / 1000).toFixed(1)}s` : fmtElapsed(ev.sinceMs)} (stalled); ` +
     `\`ocdw restart ${view.runId} --agent ${ev.key}\` runs it again`
   )
 }
@@ -76,6 +76,7 @@ export function attachProgress(o: { events: Observable<RuntimeEvent>; view: () =
   }
   const timer = setInterval(draw, tty ? 100 : 500)
   timer.unref()
+  const stallShown = new Set<string>()
   const sub = o.events.subscribe({
     next: (ev) => {
       if (o.quiet) return
@@ -87,7 +88,11 @@ export function attachProgress(o: { events: Observable<RuntimeEvent>; view: () =
         clear()
         out.write(permissionLine(o.view(), ev) + '\n')
         draw()
-      } else if (ev.type === 'agent.stalled') {
+      } else if (ev.type === 'agent.started') {
+        stallShown.delete(ev.key)
+      } else if (ev.type === 'agent.stalled' && !stallShown.has(ev.key)) {
+        // Once per agent attempt: an agent that wakes up and goes quiet again is not news worth another line.
+        stallShown.add(ev.key)
         clear()
         out.write(stalledLine(o.view(), ev) + '\n')
         draw()

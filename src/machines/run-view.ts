@@ -159,6 +159,11 @@ export function applyEvent(view: RunView, ev: RuntimeEvent): RunView {
       if (a) a.permission = { requestId: ev.requestId, permission: ev.permission, patterns: ev.patterns }
       break
     }
+    case 'agent.permission.replied': {
+      const a = idx.agents.get(ev.key)
+      if (a?.permission?.requestId === ev.requestId) a.permission = undefined
+      break
+    }
     case 'agent.stalled': {
       const a = idx.agents.get(ev.key)
       if (a) a.stalled = true

@@ -134,6 +134,7 @@ export type RuntimeEvent =
   | { type: 'agent.session'; key: string; sessionId: string; at: number }
   | { type: 'agent.tool'; key: string; call: ToolCallInfo; at: number }
   | { type: 'agent.permission'; key: string; requestId: string; permission: string; patterns: string[]; at: number }
+  | { type: 'agent.permission.replied'; key: string; requestId: string; reply: 'once' | 'always' | 'reject'; at: number }
   | { type: 'agent.stalled'; key: string; sinceMs: number; at: number }
   | { type: 'agent.retry'; key: string; attempt: number; error: string; at: number }
   | {

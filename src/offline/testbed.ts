@@ -20,6 +20,9 @@ export interface OfflineTestbedOptions extends Pick<OfflineModelOptions, 'rules'
   plugins?: string[]
   /** Extra environment for `opencode serve` (applied after the isolation switches). */
   env?: NodeJS.ProcessEnv
+  /** OpenCode `permission` entries merged over the headless defaults (e.g. `{ bash: 'ask' }` to test permission
+   * requests surfacing in the CLI/TUI). */
+  permission?: Record<string, unknown>
 }
 
 export interface OfflineTestbed {
@@ -115,6 +118,7 @@ export async function startOfflineTestbed(o: OfflineTestbedOptions = {}): Promis
   mkdirSync(configDir, { recursive: true })
   const config = offlineOpencodeConfig(offline.url)
   if (o.plugins?.length) config.plugin = o.plugins
+  if (o.permission) config.permission = { ...(config.permission as Record<string, unknown>), ...o.permission }
   writeFileSync(join(configDir, 'opencode.json'), JSON.stringify(config, null, 2))
 
   let server: Awaited<ReturnType<typeof startOpencodeServer>>

@@ -169,7 +169,7 @@ describe('ocdw CLI on the real OpenCode server with the offline model', () => {
   it('--detach prints the run id; pause, resume and restart from other processes reach the live run', async () => {
     const rules = join(sb.root, 'detach-rules.json')
     // Item 0 answers slowly (so it is surely still running when restarted), the others quickly.
-    writeFileSync(rules, JSON.stringify({ latencyMs: 300, rules: [{ match: '^detached item 0$', latencyMs: 8000, reply: { text: 'slow zero' } }] }))
+    writeFileSync(rules, JSON.stringify({ latencyMs: 300, rules: [{ match: '^detached item 0$', latencyMs: 12000, reply: { text: 'slow zero' } }] }))
     writeFileSync(join(sb.project, 'detach.js'), SLOW(3).replace("'slow'", "'detached'").replace(/slow item/g, 'detached item'))
     const env = { OCDW_OFFLINE_RULES: rules }
     const r = sb.run(['run', '--script', 'detach.js', '--offline', '--yes', '--detach', '--concurrency', '1'], { env })
@@ -179,14 +179,14 @@ describe('ocdw CLI on the real OpenCode server with the offline model', () => {
     const runDir = join(sb.project, '.opencode/workflows/runs', id)
     const first = await waitFor('the first agent', () => journalLines(runDir).find((e) => e.t === 'agent.started'))
 
+    // Restart first, while that agent is surely still running (its answer takes 12 s).
+    const restart = sb.run(['restart', id, '--agent', first.key])
+    expect(restart.code, restart.stderr).toBe(0)
+
     // A second writer is refused, naming the live one.
     const second = sb.run(['resume', id, '--offline'])
     expect(second.code).toBe(2)
     expect(second.stderr).toMatch(/is in use by process \d+ on .*ocdw stop/)
-
-    // Restart first, while that agent is surely still running (its answer takes 8 s).
-    const restart = sb.run(['restart', id, '--agent', first.key])
-    expect(restart.code, restart.stderr).toBe(0)
 
     expect(sb.run(['pause', id]).code).toBe(0)
     expect(parseJsonOut(sb.run(['show', id, '--json']).stdout).status).toBe('paused')
@@ -198,7 +198,7 @@ describe('ocdw CLI on the real OpenCode server with the offline model', () => {
       return v.status === 'completed' && v
     }, 120_000)
     expect(view.agents.find((a: any) => a.key === first.key).attempt).toBe(2)
-    expect(view.agents.every((a: any) => a.status === 'done')).toBe(true)
+    expect(view.agents.map((a: any) => `${a.label}:${a.status}`), JSON.stringify(view.agents.map((a: any) => a.error))).toEqual(['item 0:done', 'item 1:done', 'item 2:done'])
     expect(view.result).toBe(3)
   })
 

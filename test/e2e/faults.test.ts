@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createOpencodeExecutor } from '../../src/actors/opencode-executor.js'
 import { startOfflineTestbed, type OfflineTestbed } from '../../src/offline/testbed.js'
 import { makeSandbox, parseJsonOut, type Sandbox } from '../support/cli.js'
 
@@ -55,7 +56,7 @@ describe('faults', () => {
     const end = Date.now() + 60_000
     while (Date.now() < end) {
       const ids = existsSync(runsDir) ? (await import('node:fs')).readdirSync(runsDir) : []
-      const found = ids.map((id) => join(runsDir, id)).find((d) => readFileSync(join(d, 'script.js'), 'utf8').includes("'dies'"))
+      const found = ids.map((id) => join(runsDir, id)).find((d) => existsSync(join(d, 'script.js')) && readFileSync(join(d, 'script.js'), 'utf8').includes("'dies'"))
       if (found && journal(found).filter((e) => e.t === 'agent.done').length >= 2) {
         runDir = found
         break
@@ -81,5 +82,24 @@ describe('faults', () => {
     expect(s2.status).toBe('completed')
     expect(s2.result).toEqual(Array(8).fill(true))
     expect(s2.agents.cached).toBe(doneBefore)
+  })
+
+  it('stopping an agent while its model request is in flight leaves the server usable (opencode 1.18 abort bug)', async () => {
+    const bed = await startOfflineTestbed({ latencyMs: 1000 })
+    beds.push(bed)
+    const executor = createOpencodeExecutor({ client: bed.client, directory: bed.projectDir, defaultModel: bed.model, retries: 0 })
+    try {
+      const stop = new AbortController()
+      const first = executor.run({ key: 'a-0', prompt: 'stopped mid request', phase: 'P', opts: {} }, { signal: stop.signal, emit() {} })
+      setTimeout(() => stop.abort(), 400)
+      await expect(first).rejects.toThrow(/stopped/)
+      // With a plain session.abort here, every later prompt of this server answered HTTP 500.
+      for (const n of [1, 2]) {
+        const r = await executor.run({ key: `b-${n}`, prompt: `after the stop ${n}`, phase: 'P', opts: {} }, { signal: new AbortController().signal, emit() {} })
+        expect(String(r.result)).toContain(`after the stop ${n}`)
+      }
+    } finally {
+      executor.close()
+    }
   })
 })
