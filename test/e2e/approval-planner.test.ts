@@ -4,8 +4,8 @@
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BIN, makeSandbox, parseJsonOut, type Sandbox } from '../support/cli.js'
-import { shellQuote, startTmux, type TmuxSession } from '../support/tmux.js'
+import { makeSandbox, parseJsonOut, type Sandbox } from '../support/cli.js'
+import { exitCodeIn, ocdwInTmux as startOcdwInTmux, type TmuxSession } from '../support/tmux.js'
 
 const ONE = (word: string) => `export const meta = { name: 'one', description: 'a single agent', phases: [{ title: 'Only' }] }
 return await agent('say ${word}', { label: 'sayer' })
@@ -23,20 +23,11 @@ describe('approval in a terminal, and the planner', () => {
   })
 
   function ocdwInTmux(args: string, env: NodeJS.ProcessEnv = {}): { tmux: TmuxSession; exitFile: string } {
-    const exitFile = join(sb.root, `exit-${sessions.length}`)
-    const tmux = startTmux(`sh -c ${shellQuote(`node ${BIN} ${args}; echo EXIT=$? > ${exitFile}`)}`, { cwd: sb.project, env: { ...sb.env, ...env } })
-    sessions.push(tmux)
-    return { tmux, exitFile }
+    const started = startOcdwInTmux(sb, args, env)
+    sessions.push(started.tmux)
+    return started
   }
-
-  async function exitCode(file: string): Promise<number> {
-    const end = Date.now() + 120_000
-    while (!existsSync(file) || !readFileSync(file, 'utf8').includes('EXIT=')) {
-      if (Date.now() > end) throw new Error('the CLI did not exit')
-      await new Promise((r) => setTimeout(r, 200))
-    }
-    return Number(readFileSync(file, 'utf8').trim().slice(5))
-  }
+  const exitCode = exitCodeIn
 
   const runs = () => (existsSync(join(sb.project, '.opencode/workflows/runs')) ? readdirSync(join(sb.project, '.opencode/workflows/runs')) : [])
 

@@ -4,8 +4,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BIN, makeSandbox, parseJsonOut, type Sandbox } from '../support/cli.js'
-import { shellQuote, startTmux, type TmuxSession } from '../support/tmux.js'
+import { makeSandbox, parseJsonOut, type Sandbox } from '../support/cli.js'
+import { exitCodeIn, ocdwInTmux as startOcdwInTmux, type TmuxSession } from '../support/tmux.js'
 
 const script = (name: string, body: string, phases = ['Only']) =>
   `export const meta = { name: '${name}', description: '${name} workflow', phases: [${phases.map((t) => `{ title: '${t}' }`).join(', ')}] }\n${body}\n`
@@ -38,20 +38,11 @@ describe('ocdw CLI: bad input, approval modes and caution, saved workflow preced
   })
 
   function ocdwInTmux(args: string): { tmux: TmuxSession; exitFile: string } {
-    const exitFile = join(sb.root, `exit-${sessions.length}`)
-    const tmux = startTmux(`sh -c ${shellQuote(`node ${BIN} ${args}; echo EXIT=$? > ${exitFile}`)}`, { cwd: sb.project, env: sb.env })
-    sessions.push(tmux)
-    return { tmux, exitFile }
+    const started = startOcdwInTmux(sb, args)
+    sessions.push(started.tmux)
+    return started
   }
-
-  async function exitCode(file: string): Promise<number> {
-    const end = Date.now() + 120_000
-    while (!existsSync(file) || !readFileSync(file, 'utf8').includes('EXIT=')) {
-      if (Date.now() > end) throw new Error('the CLI did not exit')
-      await new Promise((r) => setTimeout(r, 150))
-    }
-    return Number(readFileSync(file, 'utf8').trim().slice(5))
-  }
+  const exitCode = exitCodeIn
 
   const runs = () => (existsSync(join(sb.project, '.opencode/workflows/runs')) ? readdirSync(join(sb.project, '.opencode/workflows/runs')) : [])
 

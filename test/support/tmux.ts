@@ -1,5 +1,8 @@
 // Driving a terminal program under tmux (a real pseudo-terminal): start it, wait for text, send keys.
 import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { BIN, type Sandbox } from './cli.js'
 
 export interface TmuxSession {
   name: string
@@ -47,4 +50,21 @@ export function startTmux(command: string, o: { cwd: string; env: NodeJS.Process
 
 export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`
+}
+
+/** Runs `ocdw <args>` in a tmux terminal of the sandbox; the exit code lands in `exitFile` (read it with exitCodeIn). */
+export function ocdwInTmux(sb: Sandbox, args: string, env: NodeJS.ProcessEnv = {}): { tmux: TmuxSession; exitFile: string } {
+  const exitFile = join(sb.root, `exit-${process.pid}-${counter}`)
+  const tmux = startTmux(`sh -c ${shellQuote(`node ${BIN} ${args}; echo EXIT=$? > ${exitFile}`)}`, { cwd: sb.project, env: { ...sb.env, ...env } })
+  return { tmux, exitFile }
+}
+
+/** Waits for the exit code an ocdwInTmux command wrote. */
+export async function exitCodeIn(file: string, timeoutMs = 120_000): Promise<number> {
+  const end = Date.now() + timeoutMs
+  while (!existsSync(file) || !readFileSync(file, 'utf8').includes('EXIT=')) {
+    if (Date.now() > end) throw new Error('the CLI did not exit')
+    await new Promise((r) => setTimeout(r, 150))
+  }
+  return Number(readFileSync(file, 'utf8').trim().slice(5))
 }
