@@ -84,6 +84,9 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
   const events = () => (hub ??= createEventHub(client, directory))
   /** Which session raised a permission request, so a reply reaches the right place. */
   const permissionSessions = new Map<string, string>()
+  /** Sessions whose permission request was rejected, with what was asked: the agent did not do its job. */
+  const refused = new Map<string, string>()
+  const permissionNames = new Map<string, string>()
 
   /**
    * Stops an agent's session on OpenCode. opencode 1.18.33 breaks every later prompt of the server ("All fibers
@@ -158,6 +161,7 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
         })
       } else if (ev.type === 'permission.asked') {
         permissionSessions.set(p.id, sessionId)
+        permissionNames.set(p.id, `${p.permission}${p.patterns?.length ? ` ${p.patterns.join(', ')}` : ''}`)
         emit({ type: 'permission', requestId: p.id, permission: p.permission, patterns: p.patterns ?? [] })
       } else if (ev.type === 'question.asked') {
         // Nobody can answer a question inside a workflow: reject it so the agent goes on instead of hanging.
@@ -205,6 +209,11 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
         const retryable = err.name === 'APIError' && (err.data?.isRetryable || isTransientStatus(err.data?.statusCode))
         const what = err.name === 'StructuredOutputError' ? 'did not produce output matching the schema' : 'failed'
         throw new AgentFailedError(`The agent ${what}: ${describeSdkError(err)}.`, retryable)
+      }
+      const refusal = refused.get(sessionId)
+      if (refusal !== undefined) {
+        refused.delete(sessionId)
+        throw new AgentFailedError(`The agent was refused the permission it asked for (${refusal}), so it could not finish; restart it and answer once or always.`)
       }
       messages.set(info.id, { tokens: tokensOf(info), cost: info.cost ?? 0 })
       let tokens = { ...ZERO }
@@ -276,7 +285,10 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
     async replyPermission(requestId, reply) {
       const res = await client.permission.reply({ requestID: requestId, reply, directory } as never)
       if ((res as any).error) throw new Error(`OpenCode refused the permission reply (${describeSdkError((res as any).error)}).`)
+      const session = permissionSessions.get(requestId)
+      if (reply === 'reject' && session) refused.set(session, permissionNames.get(requestId) ?? 'a permission')
       permissionSessions.delete(requestId)
+      permissionNames.delete(requestId)
     },
 
     async shell(command, opts): Promise<GateResult> {

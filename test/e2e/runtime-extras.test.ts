@@ -186,10 +186,12 @@ return { ok, refused }
     const agent = view.agents.find((a: any) => a.key === waiting.key)
     expect(agent.permission).toBeUndefined()
     expect(agent.tools.find((t: any) => t.tool === 'bash')?.status).toBe('completed')
-    // A rejected request fails that tool call; OpenCode then ends the agent's turn (it does not hang), the run goes on.
+    // A rejected request fails that tool call; OpenCode ends the agent's turn (it does not hang); the agent counts as
+    // failed with a sentence (it did not do its job), and the run goes on.
     const refusedAfter = view.agents.find((a: any) => a.key === refused.key)
     expect(refusedAfter.permission).toBeUndefined()
-    expect(refusedAfter.status).toBe('done')
+    expect(refusedAfter.status).toBe('failed')
+    expect(refusedAfter.error).toMatch(/refused the permission it asked for \(bash.*restart it and answer once or always/)
     expect(refusedAfter.tools.find((t: any) => t.tool === 'bash')?.status).toBe('error')
     expect(JSON.stringify(summary.result.refused ?? '')).not.toContain('refused-marker')
     // The run is over: answering again is refused with a sentence that says why.
