@@ -10,7 +10,7 @@ import { setExitCode } from './main.js'
 import { parseArgs, parseMode, positiveInt, validateServerUrl, type RunFlags } from './options.js'
 import { connectFor, runSession } from './run-session.js'
 import { planScript } from './plan.js'
-import type { OpencodeConnection } from '../actors/opencode-connection.js'
+import type { OpencodeConnection } from './connection.js'
 
 export function addRunFlags(cmd: Command): Command {
   return cmd

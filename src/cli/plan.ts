@@ -1,6 +1,6 @@
 // The planner's I/O: one OpenCode session asked to write a script for the task; invalid answers are sent back with
 // the problems, a bounded number of times.
-import type { OpencodeConnection } from '../actors/opencode-connection.js'
+import type { OpencodeConnection } from './connection.js'
 import { DEFAULT_MAX_AGENTS, defaultConcurrency } from '../actors/runtime.js'
 import { listAllWorkflows } from '../actors/workflow-lookup.js'
 import { checkPlannedScript, plannerPrompt, retryPrompt } from '../script/planner.js'

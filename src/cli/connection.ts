@@ -4,8 +4,8 @@
 import { createOpencodeClient, type OpencodeClient } from '@opencode-ai/sdk/v2'
 import type { AgentExecutor, GateResult } from '../machines/types.js'
 import { startOfflineTestbed } from '../offline/testbed.js'
-import { createOpencodeExecutor } from './opencode-executor.js'
-import { startOpencodeServer } from './opencode-server.js'
+import { createOpencodeExecutor } from '../actors/opencode-executor.js'
+import { startOpencodeServer } from '../actors/opencode-server.js'
 
 export interface OpencodeConnection {
   url: string

@@ -1,0 +1,192 @@
+// Approval of the plugin's `workflow` tool in the real OpenCode (`opencode serve` + the offline model, the built
+// plugin loaded through the test bed's `plugins` option), one server per way of skipping the prompt:
+//  1. bypass mode (OCDW_MODE=bypass in the server's env) runs with no permission request even where config says ask;
+//  2. default mode honours the consent the CLI records for (project, name, script hash); a changed script asks again,
+//     and a reject ends the tool call before any agent starts;
+//  3. OpenCode's own `"permission": { "workflow": "allow" }` runs without asking even when everything else asks.
+// Every `permission.asked` event is recorded from the server's event stream; one a test does not expect is rejected
+// at once, so a wrong prompt fails the test instead of hanging it.
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { scriptHash } from '../../src/cli/approval.js'
+import { startOfflineTestbed, type OfflineTestbed, type OfflineTestbedOptions } from '../../src/offline/testbed.js'
+import { hasConsent, recordConsent } from '../../src/store/consent.js'
+
+const PLUGIN_URL = pathToFileURL(join(__dirname, '../../dist/plugin/index.js')).href
+
+const script = (name: string, marker: string) => `export const meta = { name: '${name}', phases: [{ title: 'Ask' }] }
+const a = await agent('approval question for ${marker}', { label: '${marker}' })
+return { answered: typeof a === 'string', marker: '${marker}' }
+`
+const BYPASSED = script('bypassed', 'bypass-done')
+const CONSENTED = script('consented', 'consent-done')
+// Same workflow name, different text: the consent recorded for CONSENTED does not cover it.
+const CHANGED = script('consented', 'changed-done')
+const ALLOWED = script('allowed', 'allow-done')
+
+const RULES = [
+  { match: '^run bypassed$', reply: { tools: [{ name: 'workflow', args: { script: BYPASSED } }] } },
+  { match: '^run consented$', reply: { tools: [{ name: 'workflow', args: { script: CONSENTED } }] } },
+  { match: '^run changed$', reply: { tools: [{ name: 'workflow', args: { script: CHANGED } }] } },
+  { match: '^run allowed$', reply: { tools: [{ name: 'workflow', args: { script: ALLOWED } }] } },
+]
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const v = await probe()
+    if (v) return v
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+/** A test bed with the plugin loaded, its `permission.asked` events, and the sessions whose prompts a test answers. */
+class Bed {
+  tb!: OfflineTestbed
+  readonly asked: any[] = []
+  readonly manual = new Set<string>()
+  private readonly events = new AbortController()
+
+  async start(o: Pick<OfflineTestbedOptions, 'env' | 'permission'>): Promise<void> {
+    this.tb = await startOfflineTestbed({ rules: RULES, plugins: [PLUGIN_URL], ...o })
+    let connected!: () => void
+    const ready = new Promise<void>((r) => (connected = r))
+    void (async () => {
+      try {
+        const sub = await this.tb.client.event.subscribe({ directory: this.dir }, { signal: this.events.signal, sseMaxRetryAttempts: 1000 } as never)
+        for await (const raw of sub.stream as AsyncIterable<any>) {
+          connected()
+          const ev = raw && typeof raw === 'object' && 'payload' in raw ? raw.payload : raw
+          if (ev?.type !== 'permission.asked') continue
+          this.asked.push(ev.properties)
+          // Not expected by the test: refuse it so the prompt ends (the test then fails on the recorded event).
+          if (!this.manual.has(ev.properties.sessionID)) {
+            await this.tb.client.permission.reply({ requestID: ev.properties.id, directory: this.dir, reply: 'reject' })
+          }
+        }
+      } catch {
+        /* the server stopped */
+      }
+    })()
+    // The first event (server.connected) shows the stream is open, so no request can be missed.
+    await ready
+  }
+
+  async stop(): Promise<void> {
+    this.events.abort()
+    await this.tb?.stop()
+  }
+
+  get dir(): string {
+    return this.tb.projectDir
+  }
+
+  askedFor(sessionID: string, permission = 'workflow') {
+    return this.asked.filter((p) => p.sessionID === sessionID && p.permission === permission)
+  }
+
+  async newSession(): Promise<string> {
+    return (await this.tb.client.session.create({ directory: this.dir })).data!.id
+  }
+
+  say(sessionID: string, text: string) {
+    return this.tb.client.session.prompt({ sessionID, directory: this.dir, parts: [{ type: 'text', text }] })
+  }
+
+  async workflowParts(sessionID: string): Promise<any[]> {
+    return ((await this.tb.client.session.messages({ sessionID, directory: this.dir })).data ?? [])
+      .flatMap((m: any) => m.parts)
+      .filter((p: any) => p.type === 'tool' && p.tool === 'workflow')
+  }
+
+  async children(sessionID: string) {
+    return (await this.tb.client.session.children({ sessionID, directory: this.dir })).data ?? []
+  }
+
+  /** Asks the primary agent to run a workflow and checks it ran without a prompt: completed, one child agent. */
+  async expectRunsWithoutAsking(text: string, marker: string): Promise<void> {
+    const sessionID = await this.newSession()
+    const res = await this.say(sessionID, text)
+    expect(res.error).toBeUndefined()
+    expect(this.askedFor(sessionID)).toEqual([])
+    const parts = await this.workflowParts(sessionID)
+    expect(parts).toHaveLength(1)
+    const [part] = parts
+    expect(part.state.status, JSON.stringify(part.state)).toBe('completed')
+    expect(part.state.metadata.runId).toMatch(/^wf_/)
+    expect(part.state.output).toContain(`${part.state.metadata.runId}: completed`)
+    expect(part.state.output).toContain(`"marker": "${marker}"`)
+    expect(part.state.output).toContain('"answered": true')
+    const children = await this.children(sessionID)
+    expect(children.map((c) => [c.parentID, c.title])).toEqual([[sessionID, `ocdw: ${marker}`]])
+  }
+}
+
+describe('workflow approval in the real OpenCode server', () => {
+  describe('bypass mode (OCDW_MODE=bypass in the server env)', () => {
+    const bed = new Bed()
+    // The config asks for workflow, so only the bypass mode can let it through without a prompt.
+    beforeAll(() => bed.start({ env: { OCDW_MODE: 'bypass' }, permission: { workflow: 'ask' } }), 60_000)
+    afterAll(() => bed.stop())
+
+    it('runs the workflow tool with no permission request', async () => {
+      await bed.expectRunsWithoutAsking('run bypassed', 'bypass-done')
+      expect(bed.asked).toEqual([])
+    })
+  })
+
+  describe('default mode with the consent store of the CLI', () => {
+    const bed = new Bed()
+    beforeAll(() => bed.start({ permission: { workflow: 'ask' } }), 60_000)
+    afterAll(() => bed.stop())
+
+    it('recorded consent runs the same script without asking; a changed script asks again and a reject ends the call', async () => {
+      // Record consent as the CLI does ("Yes, and don't ask again"), in the config dir the server sees.
+      const saved = { xdg: process.env.XDG_CONFIG_HOME, dir: process.env.OPENCODE_CONFIG_DIR }
+      const key = { projectDir: bed.dir, name: 'consented', scriptHash: scriptHash(CONSENTED) }
+      process.env.XDG_CONFIG_HOME = bed.tb.env.XDG_CONFIG_HOME
+      delete process.env.OPENCODE_CONFIG_DIR
+      try {
+        recordConsent({ ...key, name: 'other' })
+        expect(hasConsent({ ...key, scriptHash: scriptHash(CHANGED) })).toBe(false)
+      } finally {
+        if (saved.xdg === undefined) delete process.env.XDG_CONFIG_HOME
+        else process.env.XDG_CONFIG_HOME = saved.xdg
+        if (saved.dir !== undefined) process.env.OPENCODE_CONFIG_DIR = saved.dir
+      }
+
+      await bed.expectRunsWithoutAsking('run consented', 'consent-done')
+
+      const sessionID = await bed.newSession()
+      bed.manual.add(sessionID)
+      const turn = bed.say(sessionID, 'run changed')
+      const req = await waitFor('the workflow permission request for the changed script', () => bed.askedFor(sessionID)[0])
+      expect(req.patterns).toEqual(['consented'])
+      expect(req.metadata.script).toBe(CHANGED)
+      expect(await bed.children(sessionID)).toHaveLength(0)
+      const replied = await bed.tb.client.permission.reply({ requestID: req.id, directory: bed.dir, reply: 'reject' })
+      expect(replied.error).toBeUndefined()
+      await turn
+      const parts = await bed.workflowParts(sessionID)
+      expect(parts.map((p) => p.state.status)).toEqual(['error'])
+      expect(await bed.children(sessionID)).toHaveLength(0)
+      expect(bed.askedFor(sessionID)).toHaveLength(1)
+      // The permission request is answered: nothing is left pending.
+      expect(((await bed.tb.client.permission.list({ directory: bed.dir })).data ?? []).length).toBe(0)
+    })
+  })
+
+  describe('OpenCode permission config "workflow": "allow"', () => {
+    const bed = new Bed()
+    // Everything else asks, so only the workflow rule can let the tool through without a prompt.
+    beforeAll(() => bed.start({ permission: { '*': 'ask', workflow: 'allow' } }), 60_000)
+    afterAll(() => bed.stop())
+
+    it('runs the workflow tool without asking', async () => {
+      await bed.expectRunsWithoutAsking('run allowed', 'allow-done')
+      expect(bed.asked).toEqual([])
+    })
+  })
+})
