@@ -1,7 +1,7 @@
 // Everything a run writes to its directory while it runs: journal lines (synchronous, before the script sees a
 // result), agents/<key>.json (async, atomic), and the throttled snapshot.json and view.json.
 import { join } from 'node:path'
-import type { RunView } from '../machines/run-view.js'
+import { findAgent, type RunView } from '../machines/run-view.js'
 import type { AgentCall, RunStatus, RunSummary } from '../machines/types.js'
 import { writeFileAtomic } from '../store/atomic.js'
 import { writeAgentFile } from '../store/agent-file.js'
@@ -23,13 +23,18 @@ export function createRunRecorder(o: { runDir: string; run: RunFile; throttleMs?
 
   // The persisted snapshot is computed only when the throttle fires: serialising 10,000 children per transition
   // would make the runtime quadratic.
+  // A big run's snapshot and view take a while to serialise: keep that under ~5% of the time by waiting 20x as long
+  // as the last write took before the next one (never less than throttleMs).
+  let wait = throttleMs
   function flushDirty(): void {
     timer = undefined
     if (!dirty) return
     const { getSnapshot, view } = dirty
     dirty = undefined
+    const t0 = performance.now()
     snapshots.write(getSnapshot())
     writeFileAtomic(join(o.runDir, VIEW_FILE), JSON.stringify(view), { durable: false })
+    wait = Math.max(throttleMs, Math.min(30_000, 20 * (performance.now() - t0)))
   }
 
   return {
@@ -37,12 +42,12 @@ export function createRunRecorder(o: { runDir: string; run: RunFile; throttleMs?
     markDirty(getSnapshot: () => unknown, view: RunView): void {
       dirty = { getSnapshot, view }
       if (!timer) {
-        timer = setTimeout(flushDirty, throttleMs)
+        timer = setTimeout(flushDirty, wait)
         timer.unref()
       }
     },
     agentSettled(key: string, call: AgentCall | undefined, settled: SettledEvent, view: RunView): void {
-      const agent = view.agents.find((a) => a.key === key)
+      const agent = findAgent(view, key)
       const write = writeAgentFile(o.runDir, key, {
         key,
         prompt: call?.prompt ?? agent?.prompt ?? '',

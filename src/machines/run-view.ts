@@ -201,6 +201,11 @@ export function applyEvent(view: RunView, ev: RuntimeEvent): RunView {
   return view
 }
 
+/** The agent with this key, through the view's index (O(1); `view.agents.find` is O(n) per call). */
+export function findAgent(view: RunView, key: string): AgentView | undefined {
+  return indexOf(view).agents.get(key)
+}
+
 export function foldEvents(runId: string, events: Iterable<RuntimeEvent>): RunView {
   const view = emptyRunView(runId)
   for (const ev of events) applyEvent(view, ev)
