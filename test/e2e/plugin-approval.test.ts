@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { scriptHash } from '../../src/cli/approval.js'
 import { startOfflineTestbed, type OfflineTestbed, type OfflineTestbedOptions } from '../../src/offline/testbed.js'
 import { hasConsent, recordConsent } from '../../src/store/consent.js'
+import { waitFor } from '../support/wait.js'
 
 const PLUGIN_URL = pathToFileURL(join(__dirname, '../../dist/plugin/index.js')).href
 
@@ -31,16 +32,6 @@ const RULES = [
   { match: '^run changed$', reply: { tools: [{ name: 'workflow', args: { script: CHANGED } }] } },
   { match: '^run allowed$', reply: { tools: [{ name: 'workflow', args: { script: ALLOWED } }] } },
 ]
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const v = await probe()
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
 
 /** A test bed with the plugin loaded, its `permission.asked` events, and the sessions whose prompts a test answers. */
 class Bed {

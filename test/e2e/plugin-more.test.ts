@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadRunView } from '../../src/actors/run-reader.js'
 import { startOfflineTestbed, type OfflineTestbed } from '../../src/offline/testbed.js'
 import { makeSandbox, type Sandbox } from '../support/cli.js'
+import { waitFor } from '../support/wait.js'
 
 const PLUGIN_URL = pathToFileURL(join(__dirname, '../../dist/plugin/index.js')).href
 const SLOW_MS = 4000
@@ -45,16 +46,6 @@ const RULES = [
   { match: '^stop it$', reply: { tools: [control({ action: 'stop' })] } },
   { match: '^resume the latest run$', reply: { tools: [{ name: 'workflow', args: { resumeFromRunId: 'latest' } }] } },
 ]
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const v = await probe()
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
 
 describe('the ocdw plugin controls, resumes and disposes runs in the real OpenCode server', () => {
   let sb: Sandbox
