@@ -5,11 +5,28 @@ import { join } from 'node:path'
 import { applyEvent, emptyRunView, type RunView } from '../machines/run-view.js'
 import { readJournal } from '../store/journal.js'
 import { readRunFile, type RunFile } from '../store/run-file.js'
+import { listRuns } from '../store/runs.js'
 import { fetchLiveView, liveSocketOf } from './control-client.js'
 import { VIEW_FILE } from './run-recorder.js'
 
 export function isLive(runDir: string): boolean {
   return liveSocketOf(runDir) !== undefined
+}
+
+/** A run as the lists show it (`ocdw ls`, the TUI, workflow_status): a run whose process died still says `running`
+ *  in run.json, so it is listed as `interrupted` (the user resumes it). */
+export interface ListedRun {
+  dir: string
+  run: RunFile
+  live: boolean
+  status: string
+}
+
+export function listRunsWithStatus(projectDir: string): ListedRun[] {
+  return listRuns(projectDir).map(({ dir, run }) => {
+    const live = isLive(dir)
+    return { dir, run, live, status: run.status === 'running' && !live ? 'interrupted' : run.status }
+  })
 }
 
 export async function loadRunView(runDir: string): Promise<{ view: RunView; run: RunFile; live: boolean }> {

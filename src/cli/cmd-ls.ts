@@ -1,8 +1,7 @@
 // `ocdw ls [--json]`: runs of this project, newest first.
 import type { Command } from 'commander'
-import { isLive } from '../actors/run-reader.js'
-import { listRuns } from '../store/runs.js'
-import { fmtElapsed, fmtTokens } from './format.js'
+import { listRunsWithStatus } from '../actors/run-reader.js'
+import { fmtElapsed, fmtTokens } from '../machines/format.js'
 
 export function registerLs(program: Command): void {
   program
@@ -10,14 +9,7 @@ export function registerLs(program: Command): void {
     .description('runs of this project, newest first')
     .option('--json', 'as JSON')
     .action((flags: { json?: boolean }) => {
-      const runs = listRuns(process.cwd()).map((r: any) => {
-        const run = r.run ?? r
-        const dir = r.dir
-        // A run whose process died still says `running` in run.json: call it interrupted so the user resumes it.
-        const live = dir ? isLive(dir) : false
-        const status = run.status === 'running' && !live ? 'interrupted' : run.status
-        return { ...run, status, live }
-      })
+      const runs = listRunsWithStatus(process.cwd()).map(({ run, status, live }) => ({ ...run, status, live }))
       if (flags.json) {
         process.stdout.write(JSON.stringify(runs, null, 2) + '\n')
         return

@@ -3,7 +3,7 @@ import type { Command } from 'commander'
 import { loadRunView } from '../actors/run-reader.js'
 import { agentTotals, totalTokens } from '../machines/run-view.js'
 import { findRun } from '../store/runs.js'
-import { fmtElapsed, fmtTokens } from './format.js'
+import { fmtElapsed, fmtTokens } from '../machines/format.js'
 import { phaseLine } from './progress.js'
 
 export function registerShow(program: Command): void {

@@ -4,7 +4,7 @@ import type { Observable } from 'rxjs'
 import type { RunView } from '../machines/run-view.js'
 import { totalTokens } from '../machines/run-view.js'
 import type { RuntimeEvent } from '../machines/types.js'
-import { bar, fmtElapsed, fmtTokens } from './format.js'
+import { bar, fmtElapsed, fmtTokens } from '../machines/format.js'
 
 export function phaseLine(view: RunView, title: string, now: number): string {
   const p = view.phases.find((x) => x.title === title)

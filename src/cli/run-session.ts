@@ -10,7 +10,7 @@ import { startRun, type RunHandle } from '../actors/runtime.js'
 import { workflowResolver } from '../actors/workflow-lookup.js'
 import { attachProgress } from './progress.js'
 import { EXIT, UsageError } from './errors.js'
-import { fmtElapsed, fmtTokens } from './format.js'
+import { fmtElapsed, fmtTokens } from '../machines/format.js'
 
 export interface SessionOptions {
   projectDir: string

@@ -2,7 +2,7 @@
 // directories as the CLI and the TUI.
 import { tool, type ToolDefinition } from '@opencode-ai/plugin'
 import { fetchLiveView, sendControl } from '../actors/control-client.js'
-import { isLive, loadRunView } from '../actors/run-reader.js'
+import { isLive, listRunsWithStatus, loadRunView } from '../actors/run-reader.js'
 import { listAllWorkflows } from '../actors/workflow-lookup.js'
 import { agentTotals, totalTokens, type AgentView } from '../machines/run-view.js'
 import type { ControlCommand } from '../machines/types.js'
@@ -28,13 +28,8 @@ export function workflowStatusTool(): ToolDefinition {
         if (view.result !== undefined) lines.push(`result: ${JSON.stringify(view.result).slice(0, 4000)}`)
         return lines.join('\n')
       }
-      const runs = listRuns(ctx.directory)
-      const lines = runs.slice(0, 30).map((r: any) => {
-        const run = r.run ?? r
-        const live = r.dir ? isLive(r.dir) : false
-        const status = run.status === 'running' && !live ? 'interrupted' : run.status
-        return `${run.id} ${run.name}: ${status}; ${run.totals?.agents?.done ?? 0}/${run.totals?.agents?.total ?? 0} agents`
-      })
+      const runs = listRunsWithStatus(ctx.directory)
+      const lines = runs.slice(0, 30).map(({ run, status }) => `${run.id} ${run.name}: ${status}; ${run.totals.agents.done}/${run.totals.agents.total} agents`)
       const saved = listAllWorkflows(ctx.directory).map((w) => `${w.name} (${w.scope})`)
       return [
         runs.length ? `Runs (newest first):\n${lines.join('\n')}` : 'No workflow runs in this project yet.',

@@ -4,11 +4,10 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fetchLiveView, sendControl, watchLive } from '../actors/control-client.js'
-import { isLive, loadRunView } from '../actors/run-reader.js'
+import { isLive, listRunsWithStatus, loadRunView } from '../actors/run-reader.js'
 import { applyEvent, totalTokens, type RunView } from '../machines/run-view.js'
 import type { ControlCommand } from '../machines/types.js'
 import { parseScript } from '../script/meta.js'
-import { listRuns } from '../store/runs.js'
 import { saveWorkflow } from '../store/saved-workflows.js'
 import type { RunListItem } from './view-model.js'
 
@@ -57,13 +56,12 @@ export function createDiskSource(projectDir: string): TuiSource {
   const watched = new Map<string, RunView>()
   return {
     async listRuns() {
-      const items: RunListItem[] = listRuns(projectDir).map(({ dir, run }) => {
-        const live = isLive(dir)
+      const items: RunListItem[] = listRunsWithStatus(projectDir).map(({ dir, run, live, status }) => {
         return {
           dir,
           id: run.id,
           name: run.name,
-          status: run.status === 'running' && !live ? 'interrupted' : run.status,
+          status,
           live,
           startedAt: run.startedAt,
           endedAt: run.endedAt,

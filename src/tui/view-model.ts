@@ -1,7 +1,7 @@
 // The TUI's view model: pure functions from run state (RunView, run list items) to the rows and lines the blessed
 // screens draw. No blessed, no clock (callers pass `now`), no I/O, so it is unit-tested on its own and one frame with
 // 1,000 agents stays cheap: row builders take a window (offset, height) and only format the rows that are visible.
-import { fmtElapsed, fmtTokens } from '../cli/format.js'
+import { fmtElapsed, fmtTokens } from '../machines/format.js'
 import { totalTokens, type AgentView, type PhaseView, type RunView } from '../machines/run-view.js'
 import type { AgentStatus, ToolCallInfo } from '../machines/types.js'
 

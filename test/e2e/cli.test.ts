@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { leftovers, makeSandbox, parseJsonOut, type Sandbox } from '../support/cli.js'
+import { waitFor as waitUntil } from '../support/wait.js'
 
 const FAN = `export const meta = { name: 'fan', description: 'fan out and review', phases: [{ title: 'Ask' }, { title: 'Review' }] }
 phase('Ask')
@@ -23,15 +24,8 @@ const journalLines = (runDir: string) =>
     ? readFileSync(join(runDir, 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => { try { return JSON.parse(l) } catch { return {} } })
     : []
 
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const v = probe()
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+/** The shared poller with this file's longer default deadline (real-server steps). */
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 90_000) => waitUntil(what, probe, timeoutMs)
 
 const runsOf = (sb: Sandbox) => {
   const runs = join(sb.project, '.opencode/workflows/runs')

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startOfflineTestbed, type OfflineTestbed } from '../../src/offline/testbed.js'
 import { makeSandbox, type Sandbox } from '../support/cli.js'
+import { waitFor as waitUntil } from '../support/wait.js'
 
 const PLUGIN_URL = pathToFileURL(join(__dirname, '../../dist/plugin/index.js')).href
 
@@ -42,15 +43,8 @@ interface LogLine {
   system?: string
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const v = await probe()
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 150))
-  }
-}
+/** The shared poller with this file's longer default deadline (real-server steps). */
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000) => waitUntil(what, probe, timeoutMs)
 
 describe('the ocdw plugin in the real OpenCode server', () => {
   let sb: Sandbox

@@ -1,4 +1,4 @@
-// Small text formatters shared by the CLI's progress, `ls` and `show`.
+// Small text formatters for run figures (tokens, elapsed, a bar), shared by every surface: pure, no I/O.
 export function fmtTokens(n: number): string {
   if (n < 1000) return String(n)
   if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`
