@@ -19,7 +19,6 @@ import type {
 } from '../machines/types.js'
 import { ZERO_TOKENS } from '../machines/types.js'
 import { provideWorkflow, runStatusOf } from '../machines/workflow.js'
-import { parseScript } from '../script/meta.js'
 import { runScript } from '../script/sandbox.js'
 import { createRunRecorder } from './run-recorder.js'
 import { createScriptHost } from './script-host.js'
@@ -294,5 +293,3 @@ function summarize(
     runDir,
   }
 }
-
-export { parseScript }
