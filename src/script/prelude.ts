@@ -113,7 +113,9 @@ export const PRELUDE_SOURCE = String.raw`(function (host, argsJson) {
     throw new Error('workflow() cannot be called inside a sub-workflow: sub-workflows run one level deep. Call both workflows from the top-level script instead.')
   }
   async function workflow(nameOrRef, wargs) {
-    if (typeof nameOrRef !== 'string' || !nameOrRef) throw new TypeError('workflow(nameOrRef, args) needs the workflow name as a string.')
+    // Claude Code's reference form { scriptPath } names a script file instead of a saved workflow.
+    if (nameOrRef && typeof nameOrRef === 'object' && typeof nameOrRef.scriptPath === 'string' && nameOrRef.scriptPath) nameOrRef = nameOrRef.scriptPath
+    if (typeof nameOrRef !== 'string' || !nameOrRef) throw new TypeError('workflow(nameOrRef, args) needs the workflow name as a string, or { scriptPath } naming a script file.')
     const copy = wargs === undefined ? undefined : JSON.parse(JSON.stringify(wargs))
     const body = await host.workflow(nameOrRef)
     return body(copy, nestedWorkflow)

@@ -1,4 +1,6 @@
 // expect: {"ran":2,"thrown":3,"total":20,"remaining":0}
+// parity: P-BUDGET-3 P-BUDGET-5
+// budget: 20
 export const meta = { name: 'budget-exhaustion' }
 // Claude Code: once the budget is spent, a further agent() throws.
 let ran = 0
