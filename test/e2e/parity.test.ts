@@ -145,7 +145,7 @@ return out`
     }
   }, 240_000)
 
-  it('P-AGENT-2 an unknown agent type or model fails that agent at once: a sentence, no retry, no session', async () => {
+  it('P-AGENT-2 P-MODEL-7 P-NORETRY-1 an unknown agent type or model fails that agent at once: a sentence, no retry, no session', async () => {
     const before = await sessionIds(bed)
     const script = `export const meta = { name: 'unknown' }
 const t = await agent('unknown type', { agentType: 'statusline-setup', label: 'bad type' })
@@ -207,5 +207,23 @@ describe('the CLI says an alias fell back, once', () => {
     const summary = parseJsonOut(r.stdout)
     expect(summary.result.every((x: unknown) => typeof x === 'string')).toBe(true)
     expect(r.stderr.match(/model "sonnet" runs on the run's default model/g)).toHaveLength(1)
+  }, 240_000)
+
+  it('P-SAVED-1 P-SAVED-2 a team\'s .claude/workflows script and a personal ~/.claude one run by name and are listed', async () => {
+    const { mkdirSync } = await import('node:fs')
+    mkdirSync(join(sb.project, '.claude/workflows'), { recursive: true })
+    writeFileSync(
+      join(sb.project, '.claude/workflows/team-review.js'),
+      "export const meta = { name: 'team-review', description: 'a Claude Code workflow' }\nconst r = await agent('team review of ' + args, { model: 'haiku', agentType: 'Explore' })\nreturn { reviewed: args, answered: typeof r === 'string' }\n",
+    )
+    mkdirSync(join(sb.env.HOME!, '.claude/workflows'), { recursive: true })
+    writeFileSync(join(sb.env.HOME!, '.claude/workflows/my-notes.js'), "export const meta = { name: 'my-notes' }\nreturn 'personal'\n")
+    const listed = await sb.runAsync(['workflows'])
+    expect(listed.code, listed.stderr).toBe(0)
+    expect(listed.stdout).toMatch(/team-review/)
+    expect(listed.stdout).toMatch(/my-notes/)
+    const r = await sb.runAsync(['run', '--name', 'team-review', '--args', 'src/', '--offline', '--yes', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(parseJsonOut(r.stdout).result).toEqual({ reviewed: 'src/', answered: true })
   }, 240_000)
 })
