@@ -3,8 +3,10 @@
 // budget semantics. One OpenCode also has an `anthropic` provider (served by a second offline model) so the aliases
 // resolve to Claude models there; the other has only the offline provider, so they fall back to the default model.
 import { writeFileSync } from 'node:fs'
+import http from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createOpencodeClient } from '@opencode-ai/sdk/v2'
 import { createOpencodeExecutor } from '../../src/actors/opencode-executor.js'
 import { startRun } from '../../src/actors/runtime.js'
 import type { RuntimeEvent } from '../../src/machines/types.js'
@@ -145,7 +147,7 @@ return out`
     }
   }, 240_000)
 
-  it('P-AGENT-2 P-MODEL-7 P-NORETRY-1 an unknown agent type or model fails that agent at once: a sentence, no retry, no session', async () => {
+  it('P-AGENT-2 P-MODEL-7 an unknown agent type or model fails that agent at once: a sentence, no retry, no session', async () => {
     const before = await sessionIds(bed)
     const script = `export const meta = { name: 'unknown' }
 const t = await agent('unknown type', { agentType: 'statusline-setup', label: 'bad type' })
@@ -166,6 +168,50 @@ return { t, m, p, ok }`
     // Only the good agent made a session.
     const created = (await sessionIds(bed)).filter((id) => !before.includes(id))
     expect(created).toHaveLength(1)
+  }, 240_000)
+
+  it('P-NORETRY-1 a prompt OpenCode refuses with a 4xx is not retried and its session is deleted', async () => {
+    // A proxy in front of the real server answers every prompt with HTTP 400, as OpenCode does for a request it refuses;
+    // everything else (session create/delete, events, lists) reaches the real server.
+    const target = new URL(bed.url)
+    const proxy = http.createServer((req, res) => {
+      if (req.method === 'POST' && /^\/session\/[^/]+\/message/.test(req.url ?? '')) {
+        req.resume()
+        res.writeHead(400, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ name: 'BadRequest', data: { message: 'refused by the test proxy' } }))
+        return
+      }
+      const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers)
+        r.pipe(res)
+      })
+      up.on('error', () => res.destroy())
+      req.pipe(up)
+    })
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()))
+    const client = createOpencodeClient({ baseUrl: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`, directory: bed.projectDir })
+    const executor = createOpencodeExecutor({ client, directory: bed.projectDir, defaultModel: bed.model, retries: 3, backoffMs: 10 })
+    const before = await sessionIds(bed)
+    try {
+      const run = await startRun({ projectDir: bed.projectDir, script: "export const meta = { name: 'refused' }\nreturn await agent('refused prompt')", executor, control: false })
+      const events: RuntimeEvent[] = []
+      run.events.subscribe((e) => events.push(e))
+      const summary = await run.done
+      expect(summary.result).toBeNull()
+      expect(events.filter((e) => e.type === 'agent.retry')).toEqual([])
+      expect(run.view().agents[0]!.error).toMatch(/HTTP 400: refused by the test proxy/)
+      // The session the agent created is gone again (deleted in the background: wait for it).
+      const deadline = Date.now() + 30_000
+      let left = (await sessionIds(bed)).filter((id) => !before.includes(id))
+      while (left.length && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100))
+        left = (await sessionIds(bed)).filter((id) => !before.includes(id))
+      }
+      expect(left).toEqual([])
+    } finally {
+      executor.close()
+      await new Promise((r) => proxy.close(r))
+    }
   }, 240_000)
 
   it('P-BUDGET-1 the budget counts output tokens and a spent budget makes agent() throw, caught by the script', async () => {
