@@ -4,6 +4,14 @@
 // agent at once with the list of agents there are, before any session is created: OpenCode itself would answer a
 // prompt for an unknown agent with HTTP 500, which looks transient and would be retried.
 
+import { sanitizeLine } from '../machines/sanitize.js'
+
+/** A name from a script, as shown in a message: one line, no terminal controls, not endless. */
+const shown = (name: string) => {
+  const line = sanitizeLine(name)
+  return line.length > 80 ? line.slice(0, 79) + '…' : line
+}
+
 /** Claude Code's built-in agent types (lower case) and the OpenCode agent each one maps to. */
 export const CLAUDE_AGENT_TYPES: Readonly<Record<string, string>> = Object.freeze({
   explore: 'explore',
@@ -28,7 +36,7 @@ export function resolveAgentType(requested: string, agents: readonly ServerAgent
   if (found) return found.name
   const names = usable.map((a) => a.name).sort()
   throw new UnknownAgentTypeError(
-    `The agent type "${requested}" does not exist on this OpenCode server; use one of: ${names.join(', ') || '(none)'} ` +
+    `The agent type "${shown(requested)}" does not exist on this OpenCode server; use one of: ${names.join(', ') || '(none)'} ` +
       `(Claude's Explore, general-purpose and Plan map to explore, general and plan).`,
   )
 }

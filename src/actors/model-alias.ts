@@ -10,6 +10,14 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { openCodeConfigDir } from '../store/saved-workflows.js'
+import { sanitizeLine } from '../machines/sanitize.js'
+
+/** A name from a script, as shown in a message: one line, no terminal controls, not endless. */
+const shown = (name: string) => {
+  const line = sanitizeLine(name)
+  return line.length > 80 ? line.slice(0, 79) + '…' : line
+}
+
 
 /** Claude Code's model aliases and the model family each one stands for. */
 export const CLAUDE_MODEL_ALIASES: Readonly<Record<string, 'haiku' | 'sonnet' | 'opus'>> = Object.freeze({
@@ -148,13 +156,13 @@ export function resolveModel(requested: string | undefined, ctx: ResolveModelCon
   const mapped = ctx.map.models[lower]
   if (mapped) {
     if (!offered(ctx.catalog, mapped)) {
-      throw new UnknownModelError(`The model "${name}" is mapped to "${mapped}" in ${ctx.map.sources[lower]}, but this OpenCode server does not offer that model${providerList(ctx.catalog)}; fix the mapping.`)
+      throw new UnknownModelError(`The model "${shown(name)}" is mapped to "${mapped}" in ${ctx.map.sources[lower]}, but this OpenCode server does not offer that model${providerList(ctx.catalog)}; fix the mapping.`)
     }
     return { model: mapped }
   }
   if (name.indexOf('/') > 0) {
     if (!offered(ctx.catalog, name)) {
-      throw new UnknownModelError(`The model "${name}" is not offered by this OpenCode server${providerList(ctx.catalog)}; use one of its provider/model names or a Claude alias (haiku, sonnet, opus).`)
+      throw new UnknownModelError(`The model "${shown(name)}" is not offered by this OpenCode server${providerList(ctx.catalog)}; use one of its provider/model names or a Claude alias (haiku, sonnet, opus).`)
     }
     return { model: name }
   }
@@ -166,11 +174,11 @@ export function resolveModel(requested: string | undefined, ctx: ResolveModelCon
     return {
       model: ctx.defaultModel,
       note:
-        `model "${name}" runs on the run's default model (${ctx.defaultModel ?? "OpenCode's default"}): this OpenCode has no Anthropic provider ` +
-        `with a ${family} model and no mapping for it; map it with { "models": { "${lower}": "provider/model" } } in .opencode/ocdw.json`,
+        `model "${shown(name)}" runs on the run's default model (${ctx.defaultModel ?? "OpenCode's default"}): this OpenCode has no Anthropic provider ` +
+        `with a ${family} model and no mapping for it; map it with { "models": { "${shown(lower)}": "provider/model" } } in .opencode/ocdw.json`,
     }
   }
   throw new UnknownModelError(
-    `The model "${name}" is neither a Claude alias (haiku, sonnet, opus, ...) nor a provider/model name; fix the agent's model option, or map it under "models" in .opencode/ocdw.json.`,
+    `The model "${shown(name)}" is neither a Claude alias (haiku, sonnet, opus, ...) nor a provider/model name; fix the agent's model option, or map it under "models" in .opencode/ocdw.json.`,
   )
 }

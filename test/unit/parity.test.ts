@@ -67,6 +67,10 @@ describe('model aliases', () => {
   it('P-MODEL-7 an unknown name or a model the server lacks is an error sentence', () => {
     expect(() => resolve('gpt-17')).toThrow(/The model "gpt-17" is neither a Claude alias .* fix the agent's model option/)
     expect(() => resolve('anthropic/claude-nope')).toThrow(/not offered by this OpenCode server \(its providers: anthropic, ocdw-offline\)/)
+    // A script is untrusted: its model name reaches the terminal without control sequences.
+    const evil = '\u001b]52;c;ZXZpbA==\u0007gpt\u001b[2J'
+    expect(() => resolve(evil)).toThrow('The model "gpt" is neither')
+    expect(() => resolveAgentType(evil, [{ name: 'build' }])).toThrow('The agent type "gpt" does not exist')
   })
 
   it('P-MODEL-2 the project mapping wins over the user one; a broken file is reported and ignored', () => {
