@@ -11,6 +11,10 @@ export const meta = {
   args: 'optional focus (text), e.g. "security" or "error handling"; or { focus?, maxAreas?: number (1-50, default 12) }. Honours --budget: what could not be audited or reviewed is listed as not checked.',
 }
 
+// Claude Code's semantics: agent() throws once the token budget is spent (or the agent cap is reached). This
+// workflow treats such an agent like a failed one (null) and reports what it could not afford.
+const agentOrNull = (prompt, opts) => agent(prompt, opts).catch((e) => { log(String(e && e.message ? e.message : e)); return null })
+
 const input = typeof args === 'string' ? { focus: args } : args && typeof args === 'object' ? args : {}
 const focus = String(input.focus ?? 'bugs, security problems and error handling').trim()
 const maxAreas = Math.max(1, Math.min(50, Number(input.maxAreas) || 12))
@@ -46,11 +50,11 @@ const FINDINGS = {
   },
   required: ['findings'],
 }
-// Out of tokens? The runtime then resolves agent() to null; say so instead of blaming the model.
+// Out of tokens? agent() then throws and agentOrNull() returns null; say so instead of blaming the model.
 const budgetSpent = () => budget.total !== null && budget.remaining() === 0
 
 phase('Survey')
-const survey = await agent(
+const survey = await agentOrNull(
   `Survey this repository (use list/glob/read). Split the source tree into at most ${maxAreas} areas an auditor can each cover in one sitting; give each area a name and its paths.`,
   { label: 'survey', schema: AREAS },
 )
@@ -69,7 +73,7 @@ log(`${areas.length} areas to audit`)
 const audited = await pipeline(
   areas,
   (area) =>
-    agent(
+    agentOrNull(
       `Audit the area "${area.name}" (${(area.paths ?? []).join(', ')}) for ${focus}. Read the code. Report only real problems, each with the file path, the line number, a severity, a title and why it is a problem. An empty list is a fine answer.`,
       { label: `audit ${area.name}`, phase: 'Audit', schema: FINDINGS },
     ),

@@ -11,6 +11,10 @@ export const meta = {
   args: 'the question (text), or { question, urls?: string[] (sources to start from), angles?: number (3-6, default 6), verifiers?: number (>= 3, default 3) }. Honours --budget: claims it cannot afford to verify are listed as not checked.',
 }
 
+// Claude Code's semantics: agent() throws once the token budget is spent (or the agent cap is reached). This
+// workflow treats such an agent like a failed one (null) and reports what it could not afford.
+const agentOrNull = (prompt, opts) => agent(prompt, opts).catch((e) => { log(String(e && e.message ? e.message : e)); return null })
+
 const input = typeof args === 'string' ? { question: args } : args && typeof args === 'object' ? args : {}
 const question = String(input.question ?? '').trim()
 if (!question) throw new Error('deep-research needs a question: ocdw run --name deep-research --args "your question"')
@@ -44,7 +48,7 @@ const VERDICT = {
 }
 
 phase('Plan')
-const plan = await agent(
+const plan = await agentOrNull(
   `Plan research for this question: ${question}\nGive ${maxAngles > 3 ? '3 to ' + maxAngles : '3'} distinct search angles (short phrases a search engine would take), covering different aspects and likely disagreements.`,
   { label: 'plan angles', schema: ANGLES },
 )
@@ -55,7 +59,7 @@ log(`${angles.length} search angles`)
 phase('Search')
 const found = await parallel(
   angles.map((angle, i) => () =>
-    agent(
+    agentOrNull(
       `Research angle ${i + 1} of the question "${question}": ${angle}\n` +
         `Find sources: use the websearch tool when you have it, otherwise webfetch pages you know or are given.` +
         (seedUrls.length ? `\nStart from these sources: ${seedUrls.join(' ')}` : '') +
@@ -97,7 +101,7 @@ const allSources = [...new Set(claims.flatMap((c) => c.sources.map((s) => s.url)
 const verdicts = await pipeline(claims, (claim, _item, i) =>
   parallel(
     Array.from({ length: verifiersPerClaim }, (_, v) => () =>
-      agent(
+      agentOrNull(
         `You are independent verifier ${v + 1} of ${verifiersPerClaim}. Check this claim; do not trust the finder.\n` +
           `Claim: ${claim.claim}\n` +
           claim.sources.map((s) => `Source: ${s.url}\nQuoted passage: "${s.quote}"`).join('\n') +

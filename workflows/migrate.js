@@ -10,6 +10,10 @@ export const meta = {
   args: 'the goal (text), or { goal, gate?: "npm test" (a shell command run through the OpenCode server after each item and at the end; {path} in it becomes the item\'s path), maxItems?: number (1-500, default 100) }. Honours --budget: items left when it is spent are reported as not done.',
 }
 
+// Claude Code's semantics: agent() throws once the token budget is spent (or the agent cap is reached). This
+// workflow treats such an agent like a failed one (null) and reports what it could not afford.
+const agentOrNull = (prompt, opts) => agent(prompt, opts).catch((e) => { log(String(e && e.message ? e.message : e)); return null })
+
 const input = typeof args === 'string' ? { goal: args } : args && typeof args === 'object' ? args : {}
 const goal = String(input.goal ?? '').trim()
 if (!goal) throw new Error('migrate needs a goal: ocdw run --name migrate --args \'{"goal": "port the tests to vitest", "gate": "npm test"}\'')
@@ -27,11 +31,11 @@ const ITEMS = {
   required: ['items'],
 }
 
-// Out of tokens? The runtime then resolves agent() to null; say so instead of blaming the model.
+// Out of tokens? agent() then throws and agentOrNull() returns null; say so instead of blaming the model.
 const budgetSpent = () => budget.total !== null && budget.remaining() === 0
 
 phase('Understand')
-const survey = await agent(
+const survey = await agentOrNull(
   `We are doing this migration: ${goal}\nSurvey the repository and list every work item: one file (path) per item and what must change in it. Do not change anything yet.`,
   { label: 'survey', schema: ITEMS },
 )
@@ -50,7 +54,7 @@ const gateFor = (item) => gateCommand.split('{path}').join(item.path)
 const results = await pipeline(
   items,
   (item) =>
-    agent(`Migration: ${goal}\nChange ${item.path}: ${item.change}\nEdit the file; keep the rest of the code working.`, {
+    agentOrNull(`Migration: ${goal}\nChange ${item.path}: ${item.change}\nEdit the file; keep the rest of the code working.`, {
       label: `change ${item.path}`,
       phase: 'Change',
     }),
@@ -61,7 +65,7 @@ const results = await pipeline(
     const first = await gate(command)
     if (first.ok) return { path: item.path, ok: true, attempts: 1 }
     log(`gate failed for ${item.path} (exit ${first.exitCode}); one retry with its output`)
-    const retry = await agent(
+    const retry = await agentOrNull(
       `Migration: ${goal}\nYour change to ${item.path} fails the check \`${command}\` (exit ${first.exitCode}):\n${first.output.slice(-4000)}\nFix ${item.path} so the check passes.`,
       { label: `retry ${item.path}`, phase: 'Change' },
     )
@@ -73,7 +77,7 @@ const results = await pipeline(
 
 phase('Verify')
 const finalGate = gateCommand ? await gate(gateCommand.split('{path}').join('.')) : null
-const summary = await agent(
+const summary = await agentOrNull(
   `Migration: ${goal}\nResults per item:\n${results.map((r, i) => `- ${items[i].path}: ${r?.ok ? 'done' : 'NOT done' + (r?.why ? ` (${r.why})` : '')}`).join('\n')}\n` +
     (finalGate ? `The final check \`${gateCommand}\` ${finalGate.ok ? 'passes' : 'fails:\n' + finalGate.output.slice(-2000)}\n` : '') +
     `Check the repository and summarise what was migrated, what is left and any risk, in a few lines.`,

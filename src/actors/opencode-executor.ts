@@ -9,6 +9,7 @@ import type { OpencodeClient } from '@opencode-ai/sdk/v2'
 import type { AgentActivity, AgentCall, AgentExecutor, ExecResult, GateResult, Tokens } from '../machines/types.js'
 import { createEventHub, type EventHub } from './opencode-events.js'
 import { createWorktree } from './worktree.js'
+import { AgentTargetError, createAgentTargets } from './agent-target.js'
 
 export interface OpencodeExecutorOptions {
   client: OpencodeClient
@@ -82,6 +83,8 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
   const stallMs = o.stallMs ?? stallMsFromEnv() ?? 120_000
   let hub: EventHub | undefined
   const events = () => (hub ??= createEventHub(client, directory))
+  /** Claude model aliases and agent types, resolved against this server before a session exists (issue 16). */
+  const targets = createAgentTargets({ client, directory, defaultModel: o.defaultModel })
   /** Which session raised a permission request, so a reply reaches the right place. */
   const permissionSessions = new Map<string, string>()
   /** Sessions whose permission request was rejected, with what was asked: the agent did not do its job. */
@@ -113,6 +116,11 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
   }
 
   async function attempt(call: AgentCall, signal: AbortSignal, emit: (a: AgentActivity) => void, directory: string): Promise<ExecResult> {
+    // A wrong model or agent type fails here, at once and without retries, so no empty session is left behind.
+    const target = await targets.resolve(call.opts).catch((e: Error) => {
+      throw new AgentFailedError(e.message, !(e instanceof AgentTargetError))
+    })
+    if (target.note) emit({ type: 'note', message: target.note })
     const hubNow = events()
     await hubNow.ready
     const created = await client.session.create({
@@ -186,8 +194,8 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
           sessionID: sessionId,
           directory,
           parts: [{ type: 'text', text: call.prompt }],
-          model: parseModel(call.opts.model ?? o.defaultModel),
-          agent: call.opts.agentType,
+          model: target.model,
+          agent: target.agent,
           variant: call.opts.effort,
           ...(schema ? { format: { type: 'json_schema', schema, retryCount: 2 } } : {}),
         } as never,
@@ -196,6 +204,8 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
       if (signal.aborted) throw new AgentFailedError('The agent was stopped.')
       if (res.error || !res.data) {
         const status = res.response?.status
+        // The prompt never ran: drop its session so a failed (or retried) agent leaves no empty session behind.
+        if (status) void client.session.delete({ sessionID: sessionId, directory } as never).catch(() => undefined)
         // No HTTP status at all means the request never got an answer (connection refused or reset): transient.
         throw new AgentFailedError(
           status ? `OpenCode answered the prompt with an error (${describeSdkError(res.error, status)}).` : `Could not reach OpenCode (${describeSdkError(res.error)}).`,

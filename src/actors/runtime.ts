@@ -108,6 +108,7 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
     else if (a.type === 'permission') emit({ type: 'agent.permission', key, requestId: a.requestId, permission: a.permission, patterns: a.patterns, at })
     else if (a.type === 'retry') emit({ type: 'agent.retry', key, attempt: a.attempt, error: a.error, at })
     else if (a.type === 'stalled') emit({ type: 'agent.stalled', key, sinceMs: a.sinceMs, at })
+    else if (a.type === 'note') for (const line of a.message.split('\n')) emit({ type: 'log', level: 'warn', message: line, at })
   }
 
   let scriptResult: unknown = null
@@ -154,7 +155,8 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
     calls,
     emit,
     journal,
-    budget: () => ({ total: opened.options.budget, spent: view.tokens.input + view.tokens.output + view.tokens.reasoning }),
+    // The script's budget counts output tokens, as Claude Code's does (the UI keeps showing input + output + reasoning).
+    budget: () => ({ total: opened.options.budget, spent: view.tokens.output + view.tokens.reasoning }),
     gate: options.gate,
     onSettled: (key, record) => recorder.agentSettled(key, calls.get(key), record, view),
   })

@@ -5,6 +5,7 @@ import type { AgentBackend, AgentCall, GateResult, RuntimeEvent, Tokens } from '
 import type { WorkflowEmitted } from '../machines/workflow.js'
 import type { JournalEntry } from '../store/journal.js'
 import { deferred, type Deferred } from './deferred.js'
+import { AgentRefusedError } from '../script/errors.js'
 
 export interface CachedAgent {
   result: unknown
@@ -45,6 +46,13 @@ export function createScriptHost(deps: ScriptHostDeps): AgentBackend & { settle(
     if (skipReasons.has(reason)) return
     skipReasons.add(reason)
     deps.emit({ type: 'log', message: reason, level: 'warn', at: Date.now() })
+  }
+
+  function rejectPending(key: string, error: Error): void {
+    const d = pending.get(key)
+    if (!d) return
+    pending.delete(key)
+    d.reject(error)
   }
 
   function resolvePending(key: string, value: unknown): boolean {
@@ -102,9 +110,11 @@ export function createScriptHost(deps: ScriptHostDeps): AgentBackend & { settle(
     settle(ev: SettledEvent): void {
       const at = Date.now()
       if (ev.status === 'skipped') {
-        // Refused by the cap or the budget: never started, so nothing to journal; say why once per reason.
-        warnOnce(ev.reason ?? ev.error ?? 'the agent was skipped')
-        resolvePending(ev.key, null)
+        // Refused by the cap or the budget: never started, so nothing to journal; say why once per reason. The script
+        // sees the refusal thrown, as in Claude Code.
+        const reason = ev.reason ?? ev.error ?? 'the agent was skipped'
+        warnOnce(reason)
+        rejectPending(ev.key, new AgentRefusedError(reason.charAt(0).toUpperCase() + reason.slice(1) + '.'))
         return
       }
       const tokens = ev.tokens ?? ZERO

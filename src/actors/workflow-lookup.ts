@@ -52,8 +52,9 @@ export function findWorkflow(projectDir: string, name: string): WorkflowEntry & 
 
 export function workflowResolver(projectDir: string): WorkflowResolver {
   return async (nameOrRef: string) => {
-    // A path (./x.js or /abs/x.js) runs that file; a bare name is looked up like `run --name`.
-    if (nameOrRef.endsWith('.js') && (nameOrRef.startsWith('.') || nameOrRef.startsWith('/'))) {
+    // A path (x.js, ./x.js or /abs/x.js, e.g. from workflow({ scriptPath })) runs that file, relative to the project;
+    // a bare name is looked up like `run --name`.
+    if (nameOrRef.endsWith('.js')) {
       const path = resolve(projectDir, nameOrRef)
       if (!existsSync(path)) throw new Error(`workflow(): the file ${nameOrRef} does not exist.`)
       return { name: nameOrRef, source: readFileSync(path, 'utf8') }

@@ -22,7 +22,7 @@ export function addRunFlags(cmd: Command): Command {
     .option('--model <provider/model>', 'default model for the planner and the agents')
     .option('--concurrency <n>', 'agents running at once')
     .option('--max-agents <n>', 'cap on agents in the run (default 1000)')
-    .option('--budget <tokens>', 'token budget; agents beyond it resolve null')
+    .option('--budget <tokens>', 'output-token budget; once spent, agent() throws (as in Claude Code)')
     .option('--json', 'print the final summary as JSON on stdout (progress stays on stderr)')
     .option('--inspect', 'send actor inspection events to the Stately inspector')
 }

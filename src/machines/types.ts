@@ -94,6 +94,8 @@ export type AgentActivity =
   | { type: 'permission'; requestId: string; permission: string; patterns: string[] }
   | { type: 'retry'; attempt: number; error: string }
   | { type: 'stalled'; sinceMs: number }
+  /** Something the user should read once in the run's log (e.g. a model alias that fell back to the default). */
+  | { type: 'note'; message: string }
 
 export interface ExecResult {
   /** Final text, or the structured object for schema agents. */

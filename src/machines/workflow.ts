@@ -26,7 +26,8 @@ interface Tracked {
 export interface WorkflowContext extends WorkflowInput {
   /** Agents asked for so far (the cap counts these, journal answers included). */
   requested: number
-  /** Tokens spent by settled agents (input + output + reasoning). */
+  /** Budget tokens spent by settled agents: output tokens (reasoning included, as Anthropic bills it), as Claude Code
+   *  counts its budget. The UI's wider count (input + output + reasoning) lives in the run view. */
   spent: number
   paused: boolean
   /** Keys waiting for a semaphore slot, FIFO. */
@@ -71,7 +72,7 @@ export type WorkflowEmitted =
   | { type: 'run.status'; status: RunStatus; error?: string }
   | { type: 'permission.reply'; key: string; requestId: string; reply: 'once' | 'always' | 'reject' }
 
-const spentOf = (t: Tokens) => t.input + t.output + t.reasoning
+const spentOf = (t: Tokens) => t.output + t.reasoning
 const phaseId = (title: string) => `phase:${title}`
 
 export const workflowMachine = setup({
@@ -202,9 +203,9 @@ export const workflowMachine = setup({
               // A restored agent that finished (but is not in the journal, which answers first) runs again below.
               let refusal: string | undefined
               if (!existing && context.requested >= context.maxAgents) {
-                refusal = `the run's cap of ${context.maxAgents} agents was reached, so agent() returned null; raise it with --max-agents`
+                refusal = `the run's cap of ${context.maxAgents} agents was reached, so agent() throws; raise it with --max-agents`
               } else if (context.budgetTotal !== null && context.spent >= context.budgetTotal) {
-                refusal = `the run's token budget of ${context.budgetTotal} is spent, so agent() returned null; raise it with --budget`
+                refusal = `the run's token budget of ${context.budgetTotal} output tokens is spent, so agent() throws; raise it with --budget`
               }
               if (refusal) {
                 enqueue.emit({ type: 'agent.settled', key: call.key, status: 'skipped', reason: refusal })

@@ -16,3 +16,19 @@ export class ScriptError extends Error {
     }
   }
 }
+
+/**
+ * agent() refused by a run limit (the token budget is spent, the agent cap is reached): the script sees it THROWN, as
+ * in Claude Code, so `try { await agent(...) } catch {}` and budget loops behave the same. Inside parallel() and
+ * pipeline() the throw becomes that slot's null.
+ */
+export class AgentRefusedError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'AgentRefusedError'
+  }
+}
+
+/** Claude Code's limits that scripts can see: agents a run may start, items one parallel()/pipeline() may take. */
+export const MAX_AGENTS_PER_RUN = 1000
+export const MAX_FANOUT_ITEMS = 4096

@@ -14,6 +14,8 @@ export const PRELUDE_SOURCE = String.raw`(function (host, argsJson) {
   const G = globalThis
   const unwrap = (text) => JSON.parse(text).v
   const describe = (e) => (e && typeof e === 'object' && 'message' in e ? String(e.message) : String(e))
+  // A refusal by the budget or the agent cap: the host has said why once already, so a slot it empties says nothing.
+  const refused = (e) => Boolean(e && e.name === 'AgentRefusedError')
   const define = (name, value) => Object.defineProperty(G, name, { value, writable: true, configurable: true, enumerable: false })
 
   // ---- determinism ----------------------------------------------------------------------------------------
@@ -49,21 +51,28 @@ export const PRELUDE_SOURCE = String.raw`(function (host, argsJson) {
     if (items == null || typeof items[Symbol.iterator] !== 'function') throw new TypeError(what + ' needs an array, but got ' + (items === null ? 'null' : typeof items) + '.')
     return Array.from(items)
   }
+  // Claude Code's limit on one fan-out: more items than this is an error, not a silent truncation.
+  const MAX_ITEMS = 4096
+  function fanOut(what, items) {
+    const list = toArray(what, items)
+    if (list.length > MAX_ITEMS) throw new RangeError(what + ' got ' + list.length + ' items, over the limit of ' + MAX_ITEMS + '; split the work into batches of at most ' + MAX_ITEMS + '.')
+    return list
+  }
 
   async function parallel(thunks) {
-    const list = toArray('parallel(thunks)', thunks)
+    const list = fanOut('parallel(thunks)', thunks)
     return Promise.all(list.map(async (t, i) => {
       try {
         return await (typeof t === 'function' ? t() : t)
       } catch (e) {
-        host.log('parallel: item ' + i + ' failed and is null: ' + describe(e))
+        if (!refused(e)) host.log('parallel: item ' + i + ' failed and is null: ' + describe(e))
         return null
       }
     }))
   }
 
   async function pipeline(items, ...stages) {
-    const list = toArray('pipeline(items, ...stages)', items)
+    const list = fanOut('pipeline(items, ...stages)', items)
     stages.forEach((s, i) => { if (typeof s !== 'function') throw new TypeError('pipeline(): stage ' + (i + 1) + ' is not a function; each stage is (prev, item, index) => value.') })
     return Promise.all(list.map(async (item, index) => {
       let prev = item
@@ -71,7 +80,7 @@ export const PRELUDE_SOURCE = String.raw`(function (host, argsJson) {
         try {
           prev = await stages[s](prev, item, index)
         } catch (e) {
-          host.log('pipeline: item ' + index + ' failed at stage ' + (s + 1) + ' and is null: ' + describe(e))
+          if (!refused(e)) host.log('pipeline: item ' + index + ' failed at stage ' + (s + 1) + ' and is null: ' + describe(e))
           return null
         }
       }
@@ -96,14 +105,17 @@ export const PRELUDE_SOURCE = String.raw`(function (host, argsJson) {
   const budget = Object.freeze({
     get total() { return JSON.parse(host.budget()).total },
     spent() { return JSON.parse(host.budget()).spent },
-    remaining() { const b = JSON.parse(host.budget()); return b.total == null ? null : Math.max(0, b.total - b.spent) },
+    // Claude Code: unbounded (Infinity) when the run has no budget, so a loop on budget.remaining() > 0 needs no guard.
+    remaining() { const b = JSON.parse(host.budget()); return b.total == null ? Infinity : Math.max(0, b.total - b.spent) },
   })
 
   function nestedWorkflow() {
     throw new Error('workflow() cannot be called inside a sub-workflow: sub-workflows run one level deep. Call both workflows from the top-level script instead.')
   }
   async function workflow(nameOrRef, wargs) {
-    if (typeof nameOrRef !== 'string' || !nameOrRef) throw new TypeError('workflow(nameOrRef, args) needs the workflow name as a string.')
+    // Claude Code's reference form { scriptPath } names a script file instead of a saved workflow.
+    if (nameOrRef && typeof nameOrRef === 'object' && typeof nameOrRef.scriptPath === 'string' && nameOrRef.scriptPath) nameOrRef = nameOrRef.scriptPath
+    if (typeof nameOrRef !== 'string' || !nameOrRef) throw new TypeError('workflow(nameOrRef, args) needs the workflow name as a string, or { scriptPath } naming a script file.')
     const copy = wargs === undefined ? undefined : JSON.parse(JSON.stringify(wargs))
     const body = await host.workflow(nameOrRef)
     return body(copy, nestedWorkflow)
@@ -135,8 +147,10 @@ export const PRELUDE_SOURCE = String.raw`(function (host, argsJson) {
     if (ranked[0].count * 2 > votes.length) return { answer: ranked[0].answer, votes, decidedBy: 'majority' }
     if (critic) {
       const options = ranked.map((r, i) => i + ': ' + JSON.stringify(r.answer) + ' (' + r.count + ' vote' + (r.count > 1 ? 's' : '') + ')').join('\n')
+      // A critic refused by the budget or the cap throws like any agent(): the plurality answer stands then.
       const pick = await agent('Several independent answers to a question disagree. Check the evidence yourself and choose the correct answer by its number.\n\nQuestion: ' + question + '\n\nAnswers:\n' + options,
         { ...pass(o), label: (o.label ?? 'vote') + ' critic', schema: { type: 'object', properties: { choice: { type: 'integer' }, reason: { type: 'string' } }, required: ['choice'] } })
+        .catch((e) => { host.log('vote: the critic could not run: ' + describe(e)); return null })
       if (pick && Number.isInteger(pick.choice) && ranked[pick.choice]) return { answer: ranked[pick.choice].answer, votes, decidedBy: 'critic' }
       host.log('vote: the critic gave no usable choice; the most frequent answer wins.')
     }

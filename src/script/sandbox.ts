@@ -6,7 +6,7 @@
 import { newQuickJSWASMModule, type QuickJSContext, type QuickJSDeferredPromise, type QuickJSHandle, type QuickJSRuntime } from 'quickjs-emscripten'
 import { z } from 'zod'
 import type { AgentBackend, AgentOptions, WorkflowResolver } from '../machines/types.js'
-import { ScriptError } from './errors.js'
+import { AgentRefusedError, ScriptError } from './errors.js'
 import { createKeyer } from './keys.js'
 import { parseScript, type ParsedScript } from './meta.js'
 import { PRELUDE_FILENAME, PRELUDE_SOURCE } from './prelude.js'
@@ -237,7 +237,7 @@ export async function runScript(script: string | ParsedScript, o: RunScriptOptio
       const fallback = onError(e)
       if (fallback instanceof Error) {
         settle(() => {
-          const h = ctx.newError({ name: 'Error', message: fallback.message })
+          const h = ctx.newError({ name: fallback.name === 'AgentRefusedError' ? fallback.name : 'Error', message: fallback.message })
           d.reject(h)
           h.dispose()
         })
@@ -276,6 +276,7 @@ export async function runScript(script: string | ParsedScript, o: RunScriptOptio
     return hostPromise(
       () => backend.agent({ key, prompt, phase, opts }),
       (e) => {
+        if (e instanceof AgentRefusedError) return e
         backend.log(`agent "${opts.label ?? key}" failed and resolves to null: ${e instanceof Error ? e.message : String(e)}`)
         return null
       },

@@ -1,5 +1,7 @@
 // Saved workflows (DESIGN §5): `.opencode/workflows/<name>.js` in the project, `<config>/opencode/workflows/<name>.js`
-// personal. Saving also writes an OpenCode command file so `/<name>` works inside OpenCode. Never through a symlink,
+// personal. Claude Code's own folders are read too (issue 16.5), each after the `.opencode` one of the same scope, so
+// a team's existing Claude workflows run by name: `.claude/workflows/` (project) and `~/.claude/workflows/` (personal).
+// ocdw only ever saves into the `.opencode` folders. Saving also writes an OpenCode command file so `/<name>` works inside OpenCode. Never through a symlink,
 // never over an existing file without `force`.
 import { existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { homedir } from 'node:os'
@@ -32,17 +34,42 @@ export function personalWorkflowsDir(): string {
   return join(openCodeConfigDir(), 'workflows')
 }
 
+/** Claude Code's project workflows folder. */
+export function claudeProjectWorkflowsDir(projectDir: string): string {
+  return join(projectDir, '.claude', 'workflows')
+}
+
+/** Claude Code's personal workflows folder (~/.claude/workflows). */
+export function claudePersonalWorkflowsDir(): string {
+  return join(homedir(), '.claude', 'workflows')
+}
+
 function list(dir: string, scope: SavedWorkflow['scope']): SavedWorkflow[] {
   if (!existsSync(dir)) return []
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.js'))
+  let files: string[]
+  try {
+    files = readdirSync(dir)
+  } catch {
+    // Not a readable directory (a file named like it, no permission): it holds no workflows.
+    return []
+  }
+  return files
+    .filter((f) => f.endsWith('.js') && WORKFLOW_NAME.test(f.slice(0, -3)))
     .sort()
     .map((f) => ({ name: f.slice(0, -3), scope, path: join(dir, f) }))
 }
 
-/** Project workflows first, then personal ones (a personal one shadowed by a project one is still listed). */
+/**
+ * Project workflows first (`.opencode`, then `.claude`), then personal ones (OpenCode's, then `~/.claude`). A name
+ * found twice is still listed each time; the first one wins when run by name.
+ */
 export function listSavedWorkflows(projectDir: string): SavedWorkflow[] {
-  return [...list(projectWorkflowsDir(projectDir), 'project'), ...list(personalWorkflowsDir(), 'personal')]
+  return [
+    ...list(projectWorkflowsDir(projectDir), 'project'),
+    ...list(claudeProjectWorkflowsDir(projectDir), 'project'),
+    ...list(personalWorkflowsDir(), 'personal'),
+    ...list(claudePersonalWorkflowsDir(), 'personal'),
+  ]
 }
 
 export function findSavedWorkflow(projectDir: string, name: string): SavedWorkflow | undefined {

@@ -1,4 +1,5 @@
 // expect: {"ok":2,"nulls":1,"caught":false}
+// parity: P-AGENT-6 P-PAR-2
 export const meta = { name: 'nulls-from-failures' }
 let caught = false
 let out = []

@@ -1,4 +1,5 @@
-// expect: {"verdict":"pass","score":3,"labels":["a","b"]}
+// expect: {"verdict":"fail","score":5,"labels":["value1: meadow nimbus (label this)","value2: alpha ember (label this)"]}
+// parity: P-AGENT-5
 export const meta = { name: 'schema-agents' }
 const VERDICT = { type: 'object', properties: { verdict: { type: 'string', enum: ['pass', 'fail'] }, score: { type: 'integer' } }, required: ['verdict', 'score'] }
 const v = await agent('grade this', { schema: VERDICT })

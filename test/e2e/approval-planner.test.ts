@@ -31,7 +31,7 @@ describe('approval in a terminal, and the planner', () => {
 
   const runs = () => (existsSync(join(sb.project, '.opencode/workflows/runs')) ? readdirSync(join(sb.project, '.opencode/workflows/runs')) : [])
 
-  it('shows the workflow, the raw script on 3, and "don\'t ask again" (2) skips the next prompt', async () => {
+  it('P-APPROVAL-1 P-APPROVAL-2 shows the workflow, the raw script on 3, and "don\'t ask again" (2) skips the next prompt', async () => {
     writeFileSync(join(sb.project, 'one.js'), ONE('hello'))
     const { tmux, exitFile } = ocdwInTmux('run --script one.js --offline')
     await tmux.waitFor('Choose 1-5')
@@ -55,7 +55,7 @@ describe('approval in a terminal, and the planner', () => {
     expect(parseJsonOut(again.stdout).status).toBe('completed')
   })
 
-  it('a changed script asks again; No (5) runs nothing and exits 3', async () => {
+  it('P-APPROVAL-3 a changed script asks again; No (5) runs nothing and exits 3', async () => {
     writeFileSync(join(sb.project, 'one.js'), ONE('changed'))
     const before = runs().length
     const { tmux, exitFile } = ocdwInTmux('run --script one.js --offline')

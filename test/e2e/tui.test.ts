@@ -105,7 +105,7 @@ describe('ocdw ui under tmux on a live run (real OpenCode server, offline model)
     expect(detail).toMatch(/glob/)
   })
 
-  it('x stops the running agent and r restarts it, through the run process', async () => {
+  it('P-KEYS-3 P-KEYS-4 x stops the running agent and r restarts it, through the run process', async () => {
     keys('x')
     await waitScreen('the agent shown stopped', /item 0\s+\[stopped\]/)
     expect(agent0().status).toBe('stopped')
@@ -118,7 +118,7 @@ describe('ocdw ui under tmux on a live run (real OpenCode server, offline model)
     expect(after.status).not.toBe('stopped')
   })
 
-  it('p pauses the run and p again resumes it', async () => {
+  it('P-KEYS-2 p pauses the run and p again resumes it', async () => {
     keys('Escape')
     await waitScreen('the phase screen', /AGENT\s+STATUS/)
     keys('Escape')
@@ -131,7 +131,7 @@ describe('ocdw ui under tmux on a live run (real OpenCode server, offline model)
     expect(show().status).toBe('running')
   })
 
-  it('s saves the run as a workflow under the typed name', async () => {
+  it('P-KEYS-1 P-SAVED-4 s saves the run as a workflow under the typed name', async () => {
     keys('s')
     await waitScreen('the save prompt', /Save as workflow: slow_/)
     keys(...Array(8).fill('BSpace'))

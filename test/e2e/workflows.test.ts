@@ -220,7 +220,7 @@ describe('bundled workflows on the real OpenCode server with the offline model',
     const sb = sandbox()
     cpSync(join(FIXTURES, 'migrate-repo'), sb.project, { recursive: true })
     const before = readFileSync(join(sb.project, 'src/greet.js'), 'utf8')
-    const { summary, result, agents } = await runWorkflow(sb, 'migrate', { goal: 'convert src to ESM', gate: 'node check.js' }, [MIGRATE_SURVEY], ['--budget', '2000'])
+    const { summary, result, agents } = await runWorkflow(sb, 'migrate', { goal: 'convert src to ESM', gate: 'node check.js' }, [MIGRATE_SURVEY], ['--budget', '1']) // output tokens: the survey spends it
 
     expect(summary.status).toBe('completed')
     expect(agents.map((a) => a.label)).toEqual(['survey'])

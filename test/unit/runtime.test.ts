@@ -130,17 +130,21 @@ return xs`
     expect(s.agents).toMatchObject({ done: 1, stopped: 1 })
   })
 
-  it('enforces the token budget: once spent, agent() resolves null, the log says why, budget.remaining() shows it', async () => {
+  it('enforces the token budget on output tokens: once spent, agent() throws, the log says why, budget.remaining() shows it', async () => {
     const projectDir = project()
     const script = `export const meta = { name: 'budget' }
 const a = await agent('first')
 const before = budget.remaining()
 const b = await agent('second')
-const c = await agent('third')
+let c = 'not thrown'
+try { await agent('third') } catch (e) { c = e.message }
 return { a: a !== null, b: b !== null, c, total: budget.total, before, spent: budget.spent() }`
-    const run = await startRun({ projectDir, script, executor: createInstantExecutor({ tokensPerAgent: { input: 20, output: 10 } }), budget: 50, control: false })
+    const run = await startRun({ projectDir, script, executor: createInstantExecutor({ tokensPerAgent: { input: 20, output: 25 } }), budget: 50, control: false })
     const s = await run.done
-    expect(s.result).toEqual({ a: true, b: true, c: null, total: 50, before: 20, spent: 60 })
+    expect(s.result).toMatchObject({ a: true, b: true, total: 50, before: 25, spent: 50 })
+    expect((s.result as any).c).toMatch(/budget of 50 output tokens is spent.*--budget/)
+    // The UI keeps the wider count: input + output.
+    expect(s.tokens.total).toBe(90)
     expect(run.view().log.some((l) => /budget of 50.*--budget/.test(l.message))).toBe(true)
   })
 

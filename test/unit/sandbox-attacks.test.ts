@@ -111,7 +111,7 @@ describe('floods through the runtime', () => {
   }
   afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 
-  it('an agent flood stops at the cap: agent() resolves null and the log says why once', async () => {
+  it('an agent flood stops at the cap: agent() throws (null in parallel) and the log says why once', async () => {
     const executor = createInstantExecutor()
     const run = await startRun({
       projectDir: project(),

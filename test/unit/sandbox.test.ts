@@ -206,11 +206,11 @@ describe('budget and workflow()', () => {
   it('exposes budget total, spent and remaining', async () => {
     const b = createInProcessBackend(undefined, { budget: 100, tokensPerAgent: 40 })
     const r = await completed(
-      "const before = [budget.total, budget.spent(), budget.remaining()]\nawait agent('a'); await agent('b')\nconst mid = budget.remaining()\nconst c = await agent('c'); const d = await agent('d')\nreturn { before, mid, c, d, after: budget.remaining() }",
+      "const before = [budget.total, budget.spent(), budget.remaining()]\nawait agent('a'); await agent('b')\nconst mid = budget.remaining()\nconst c = await agent('c'); const d = await agent('d').catch((e) => 'threw')\nreturn { before, mid, c, d, after: budget.remaining() }",
       b,
     )
-    expect(r).toEqual({ before: [100, 0, 100], mid: 20, c: 'done: c', d: null, after: 0 })
-    expect(await completed('return [budget.total, budget.remaining()]')).toEqual([null, null])
+    expect(r).toEqual({ before: [100, 0, 100], mid: 20, c: 'done: c', d: 'threw', after: 0 })
+    expect(await completed('return [budget.total, budget.remaining() === Infinity]')).toEqual([null, true])
   })
 
   it('runs a saved workflow inline, one level deep, with its own args', async () => {

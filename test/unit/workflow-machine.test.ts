@@ -89,17 +89,23 @@ describe('workflow machine', () => {
     expect(skipped[0].reason).toMatch(/cap of 2 agents.*--max-agents/)
   })
 
-  it('refuses agents once the token budget is spent', async () => {
-    const { actor, ex, emitted, tick } = start({ budget: 15 })
+  it('refuses agents once the token budget is spent, counting output tokens only (as Claude Code does)', async () => {
+    // Each agent spends input 10 + output 5: a budget of 10 holds one agent's output, not its input.
+    const { actor, ex, emitted, tick } = start({ budget: 10 })
     actor.send({ type: 'AGENT.REQUEST', call: call(0) })
     await tick()
     ex.finish('k0-0')
     await tick()
     actor.send({ type: 'AGENT.REQUEST', call: call(1) })
     await tick()
+    expect(emitted.filter((e) => e.type === 'agent.settled' && e.status === 'skipped')).toHaveLength(0)
+    ex.finish('k1-0')
+    await tick()
+    actor.send({ type: 'AGENT.REQUEST', call: call(2) })
+    await tick()
     const last = emitted.filter((e) => e.type === 'agent.settled').at(-1)
     expect(last.status).toBe('skipped')
-    expect(last.reason).toMatch(/budget of 15.*--budget/)
+    expect(last.reason).toMatch(/budget of 10 output tokens.*agent\(\) throws.*--budget/)
   })
 
   it('PAUSE starts no new agent until RESUME', async () => {

@@ -1,0 +1,2 @@
+export const meta = { name: 'nests' }
+return await workflow('inner', 'too deep')
