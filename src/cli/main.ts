@@ -13,6 +13,7 @@ import { registerWorkflows } from './cmd-workflows.js'
 import { registerSetup } from './cmd-setup.js'
 import { registerUi } from './cmd-ui.js'
 import { registerPermit } from './cmd-permit.js'
+import { registerValidate } from './cmd-validate.js'
 
 export function buildProgram(): Command {
   const program = new Command('ocdw')
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerUi(program)
   registerSetup(program)
   registerDemo(program)
+  registerValidate(program)
   program.addCommand(offlineModelCommand())
   return program
 }
