@@ -4,7 +4,7 @@
 import { hash32, hashHex, hashWords, prng } from './hash.js'
 import { findRule, type OfflineRulesConfig, type RuleReply } from './rules.js'
 import { fillSchema } from './schema-fill.js'
-import { plannerTask, toyPlanAnswer } from './toy-plan.js'
+import { plannerTask, toyPlanAnswer, toyPlanSteps } from './toy-plan.js'
 
 export type ReplyKind = 'text' | 'json' | 'tools' | 'structured' | 'title' | 'fail'
 
@@ -103,6 +103,8 @@ export function planReply(req: ChatRequest, config: OfflineRulesConfig, state: P
   // The planner asks for a script: answer with a small valid one (no rule answered it first).
   const task = plannerTask(messages, lastUser)
   if (task !== undefined && !structured) return { ...base, kind: 'text', status: 200, text: toyPlanAnswer(task) }
+  const steps = structured ? toyPlanSteps(lastUser) : undefined
+  if (steps) return ruleReplyPlan(base, { json: steps }, structured, lastUser, messages.length)
   if (structured) return structuredPlan(base, structured.function?.parameters, lastUser, messages.length)
   return { ...base, kind: 'text', status: 200, text: defaultText(lastUser) }
 }

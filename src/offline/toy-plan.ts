@@ -48,3 +48,12 @@ return { task, steps, work, review }
 `
   return 'A toy plan (offline model):\n\n```js\n' + script + '```\n'
 }
+
+const STEPS_OPENING = 'List up to 3 short steps that accomplish this task: '
+
+/** The toy plan's own first agent asks for steps: answer with three generic ones that name the task. */
+export function toyPlanSteps(lastUser: string): { steps: string[] } | undefined {
+  if (!lastUser.startsWith(STEPS_OPENING)) return undefined
+  const task = lastUser.slice(STEPS_OPENING.length).trim().slice(0, 120)
+  return { steps: [`Find out what "${task}" involves`, `Do it: ${task}`, `Check the result of "${task}"`] }
+}

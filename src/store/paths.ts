@@ -1,10 +1,27 @@
 // Where runs live: `.opencode/workflows/runs/<runId>/` of the project (DESIGN §5).
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 export const RUNS_SUBDIR = join('.opencode', 'workflows', 'runs')
 
 export function runsDir(projectDir: string): string {
   return join(projectDir, RUNS_SUBDIR)
+}
+
+/**
+ * Keeps the runs folder out of `git status`: a `.gitignore` inside it that ignores everything, itself included, so
+ * the project's own .gitignore is never edited. Written once; a file the user changed is left alone.
+ */
+export function ensureRunsIgnored(projectDir: string): void {
+  const root = runsDir(projectDir)
+  const file = join(root, '.gitignore')
+  if (existsSync(file)) return
+  mkdirSync(root, { recursive: true })
+  try {
+    writeFileSync(file, '# Written by ocdw: runs are local state (journals, agent output), not source.\n*\n', { flag: 'wx' })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err // another run wrote it first
+  }
 }
 
 export function runDir(projectDir: string, runId: string): string {
