@@ -14,6 +14,7 @@ import { registerSetup } from './cmd-setup.js'
 import { registerUi } from './cmd-ui.js'
 import { registerPermit } from './cmd-permit.js'
 import { registerValidate } from './cmd-validate.js'
+import { registerSchedule } from './cmd-schedule.js'
 
 export function buildProgram(): Command {
   const program = new Command('ocdw')
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerSetup(program)
   registerDemo(program)
   registerValidate(program)
+  registerSchedule(program)
   program.addCommand(offlineModelCommand())
   return program
 }
