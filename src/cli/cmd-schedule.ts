@@ -12,7 +12,7 @@ import type { Command } from 'commander'
 import { findWorkflow } from '../actors/workflow-lookup.js'
 import { parseScript } from '../script/meta.js'
 import { hasConsent, recordConsent } from '../store/consent.js'
-import { ensureRunsIgnored, runsDir } from '../store/paths.js'
+import { ensureRunsIgnored, scheduleLogsDir } from '../store/paths.js'
 import { appendLines, cronCommand, cronProblem, entryLines, parseEntries, removeEntries, type ScheduleEntry } from '../store/schedule.js'
 import { sanitizeLine } from '../machines/sanitize.js'
 import { scriptHash } from './approval.js'
@@ -99,13 +99,13 @@ export function registerSchedule(program: Command): void {
         cron: flags.cron.trim(),
         ...(args !== undefined ? { args: JSON.stringify(args) } : {}),
         flags: runFlags,
-        log: join(runsDir(projectDir), '.schedule', `${id}.log`),
+        log: join(scheduleLogsDir(projectDir), `${id}.log`),
         createdAt: Date.now(),
       }
       const command = cronCommand(entry, { node: process.execPath, bin: BIN, env: carriedEnv() })
       const before = readCrontab()
       mkdirSync(dirname(entry.log), { recursive: true })
-      ensureRunsIgnored(projectDir) // the log folder lives under the runs folder: keep it out of `git status`
+      ensureRunsIgnored(projectDir) // keep the logs out of `git status`, like the runs
       // Consent for this exact script: the scheduled run is not asked, and a changed script is refused.
       recordConsent({ projectDir, name: parsed.meta.name, scriptHash: scriptHash(w.source) })
       writeCrontab(appendLines(before, entryLines(entry, command)))

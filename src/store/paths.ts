@@ -1,6 +1,7 @@
 // Where runs live: `.opencode/workflows/runs/<runId>/` of the project (DESIGN §5).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { writeFileAtomic } from './atomic.js'
 
 export const RUNS_SUBDIR = join('.opencode', 'workflows', 'runs')
 
@@ -8,20 +9,28 @@ export function runsDir(projectDir: string): string {
   return join(projectDir, RUNS_SUBDIR)
 }
 
+/** Scheduled runs' terminal output (`ocdw schedule`), next to the runs and ignored like them. */
+export function scheduleLogsDir(projectDir: string): string {
+  return join(projectDir, '.opencode', 'workflows', 'schedule-logs')
+}
+
+const IGNORE_LINES = ['/runs/', '/schedule-logs/', '/.gitignore']
+const IGNORE_HEADER = '# Written by ocdw: runs and scheduled-run logs are local state, not source (saved workflows here are yours to commit).'
+
 /**
- * Keeps the runs folder out of `git status`: a `.gitignore` inside it that ignores everything, itself included, so
- * the project's own .gitignore is never edited. Written once; a file the user changed is left alone.
+ * Keeps the runs (and schedule logs) out of `git status` with a `.gitignore` in `.opencode/workflows/` that also
+ * ignores itself, so neither the project's own .gitignore nor the runs folder (which holds only runs) is touched.
+ * A .gitignore already there keeps its lines; ours are appended once.
  */
 export function ensureRunsIgnored(projectDir: string): void {
-  const root = runsDir(projectDir)
-  const file = join(root, '.gitignore')
-  if (existsSync(file)) return
-  mkdirSync(root, { recursive: true })
-  try {
-    writeFileSync(file, '# Written by ocdw: runs are local state (journals, agent output), not source.\n*\n', { flag: 'wx' })
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err // another run wrote it first
-  }
+  const file = join(projectDir, '.opencode', 'workflows', '.gitignore')
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : ''
+  const have = new Set(current.split('\n').map((l) => l.trim()))
+  const missing = IGNORE_LINES.filter((l) => !have.has(l))
+  if (!missing.length) return
+  mkdirSync(dirname(file), { recursive: true })
+  const text = current ? (current.endsWith('\n') ? current : current + '\n') + missing.join('\n') + '\n' : [IGNORE_HEADER, ...missing].join('\n') + '\n'
+  writeFileAtomic(file, text)
 }
 
 export function runDir(projectDir: string, runId: string): string {

@@ -60,11 +60,14 @@ describe('first use: the offline planner, progress, git hygiene, reports', () =>
     expect(runs.find((x: any) => x.name === 'tidy-the-docs-folder')?.status).toBe('completed')
   })
 
-  it('runs never show in `git status`: the runs folder carries its own .gitignore', () => {
-    expect(readdirSync(join(sb.project, '.opencode/workflows/runs')).filter((f) => f.startsWith('wf_')).length).toBeGreaterThan(0)
+  it('runs never show in `git status` (ocdw writes .opencode/workflows/.gitignore); saved workflows still do', () => {
+    const runs = readdirSync(join(sb.project, '.opencode/workflows/runs'))
+    expect(runs.length).toBeGreaterThan(0)
+    expect(runs.every((f) => f.startsWith('wf_')), 'the runs folder holds only runs').toBe(true)
     expect(git('status', '--porcelain', '--untracked-files=all')).toBe('')
-    expect(readFileSync(join(sb.project, '.opencode/workflows/runs/.gitignore'), 'utf8')).toMatch(/^\*$/m)
-    expect(git('check-ignore', '.opencode/workflows/runs/.gitignore').trim()).toBe('.opencode/workflows/runs/.gitignore')
+    expect(readFileSync(join(sb.project, '.opencode/workflows/.gitignore'), 'utf8').split('\n')).toEqual(expect.arrayContaining(['/runs/', '/.gitignore']))
+    writeFileSync(join(sb.project, '.opencode/workflows/mine.js'), "export const meta = { name: 'mine' }\nreturn 1\n")
+    expect(git('status', '--porcelain', '--untracked-files=all')).toBe('?? .opencode/workflows/mine.js\n')
   })
 
   it('--quiet prints only the result', async () => {
