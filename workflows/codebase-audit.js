@@ -58,7 +58,23 @@ const survey = await agentOrNull(
   `Survey this repository (use list/glob/read). Split the source tree into at most ${maxAreas} areas an auditor can each cover in one sitting; give each area a name and its paths.`,
   { label: 'survey', schema: AREAS },
 )
-const areas = (survey?.areas ?? []).slice(0, maxAreas)
+// Surveys repeat themselves: the same area under the same name (its paths merged), or under another name with paths
+// an earlier area already covers. Each area is audited once.
+const normPath = (p) => String(p).trim().replace(/^\.\//, '').replace(/\/+$/, '')
+const areas = []
+for (const a of survey?.areas ?? []) {
+  const name = String(a?.name ?? '').trim()
+  const paths = [...new Set((Array.isArray(a?.paths) ? a.paths : []).map(normPath).filter(Boolean))]
+  if (!name) continue
+  const same = areas.find((b) => b.name.toLowerCase() === name.toLowerCase())
+  if (same) {
+    for (const p of paths) if (!same.paths.includes(p)) same.paths.push(p)
+    continue
+  }
+  const covered = new Set(areas.flatMap((b) => b.paths))
+  if (paths.length && paths.every((p) => covered.has(p))) continue
+  if (areas.length < maxAreas) areas.push({ name, paths })
+}
 if (!areas.length) {
   throw new Error(
     budgetSpent()
@@ -67,6 +83,9 @@ if (!areas.length) {
   )
 }
 log(`${areas.length} areas to audit`)
+
+const findingKey = (f) => `${normPath(f?.file ?? '')}:${Number(f?.line) || 0}`
+const reported = new Set()
 
 // Each area is audited, then its findings face review() (the standard library's adversarial refutation) as soon
 // as that area is done: no barrier between areas.
@@ -79,16 +98,26 @@ const audited = await pipeline(
     ),
   async (result, area) => {
     if (result === null) return { area: area.name, audited: false, confirmed: [], refuted: [], unreviewed: [] }
-    const findings = (result.findings ?? []).map((f) => ({ ...f, area: area.name }))
+    // A finding another auditor already reported (same file and line) is reviewed and reported once.
+    const fresh = (result.findings ?? []).filter((f) => {
+      const key = findingKey(f)
+      if (reported.has(key)) return false
+      reported.add(key)
+      return true
+    })
+    const findings = fresh.map((f) => ({ ...f, area: area.name }))
     // A reviewer that cannot run (budget spent) does not refute; keep such findings apart instead of confirming them.
     if (findings.length && budgetSpent()) return { area: area.name, audited: true, confirmed: [], refuted: [], unreviewed: findings }
-    const survived = findings.length
-      ? await review(findings, {
+    // The reviewer sees the finding without its area, so its prompt (and journal key) does not depend on which
+    // area reported a shared finding first; the area is attached again below.
+    const survivedBare = fresh.length
+      ? await review(fresh, {
           phase: 'Review',
           label: `review ${area.name}`,
           context: `A code audit for ${focus}. Open the file named in the finding, read the code around its line, and check whether the problem is real at that exact place.`,
         })
       : []
+    const survived = findings.filter((_, i) => survivedBare.includes(fresh[i]))
     return { area: area.name, audited: true, confirmed: survived, refuted: findings.filter((f) => !survived.includes(f)), unreviewed: [] }
   },
 )

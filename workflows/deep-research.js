@@ -137,10 +137,33 @@ const cite = (url) => {
 }
 for (const c of [...kept, ...dropped]) for (const s of c.sources) cite(s.url)
 const refs = (c) => c.sources.map((s) => `[${cite(s.url)}]`).join('')
+// When nothing survived, the first thing the reader sees is that, and why: refuted, unverifiable, unaffordable or
+// never found (and why the searches came back empty).
+const plural = (n, one, many = one + 's') => `${n} ${n === 1 ? one : many}`
+function noneSurvived() {
+  if (claims.length) {
+    const refuted = dropped.filter((c) => c.votes.refute > 0).length
+    const unchecked = dropped.filter((c) => c.votes.support + c.votes.refute + c.votes.unclear === 0).length
+    const reasons = []
+    if (refuted) reasons.push(`${plural(refuted, 'claim was', 'claims were')} refuted by at least one verifier`)
+    if (unchecked) reasons.push(`${plural(unchecked, 'claim', 'claims')} could not be checked because every verifier failed`)
+    const rest = dropped.length - refuted - unchecked
+    if (rest) reasons.push(`${plural(rest, 'claim', 'claims')} had no majority of ${verifiersPerClaim} verifiers in support (votes unclear)`)
+    return `No claim survived cross-checking: ${plural(claims.length, 'claim was', 'claims were')} checked and ${reasons.join('; ')}. The reasons are listed below.`
+  }
+  if (skipped.length) return `No claim was cross-checked: the token budget was spent after the searches found ${plural(skipped.length, 'claim')}.`
+  const failedSearches = found.filter((r) => r === null).length
+  if (failedSearches === angles.length) return `No claim survived: all ${plural(angles.length, 'search agent')} failed, so nothing was found; see their errors in \`ocdw show\`.`
+  const raw = found.reduce((n, r) => n + (r?.claims?.length ?? 0), 0)
+  return raw
+    ? `No claim survived: the searches returned ${plural(raw, 'claim')}, but none named the URL it came from, and unsourced claims are not reported.`
+    : `No claim survived: ${failedSearches ? `${failedSearches} of ${angles.length} searches failed and the others` : `the ${plural(angles.length, 'search', 'searches')}`} found no sourced claims that answer the question.`
+}
+const verdict = kept.length ? `${plural(kept.length, 'claim')} of ${claims.length} survived cross-checking.` : noneSurvived()
+if (!kept.length) log(verdict)
 const lines = [`# ${question}`, '']
 if (kept.length === 0) {
-  const none = claims.length ? 'No claim survived cross-checking.' : skipped.length ? 'No claim was cross-checked: the token budget was spent.' : 'The searches found no sourced claims.'
-  lines.push(none, '')
+  lines.push(`**${verdict}**`, '')
 }
 else {
   lines.push('## Findings', '')
@@ -160,11 +183,14 @@ if (skipped.length) {
   for (const c of skipped) lines.push(`- ${c.claim} (${c.sources.map((s) => s.url).join(', ')}): not verified, the token budget was spent`)
   lines.push('')
 }
-lines.push('## Sources', '')
-for (const [url, n] of citation) lines.push(`${n}. ${url}`)
+if (citation.size) {
+  lines.push('## Sources', '')
+  for (const [url, n] of citation) lines.push(`${n}. ${url}`)
+}
 
 return {
   question,
+  verdict,
   report: lines.join('\n'),
   claims: kept,
   dropped,

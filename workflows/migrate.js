@@ -49,6 +49,7 @@ if (survey === null) {
 const items = (survey.items ?? []).slice(0, maxItems)
 log(`${items.length} work items`)
 
+const oneLine = (text) => String(text).replace(/\s+/g, ' ').trim().slice(0, 300)
 const gateFor = (item) => gateCommand.split('{path}').join(item.path)
 
 const results = await pipeline(
@@ -70,7 +71,11 @@ const results = await pipeline(
       { label: `retry ${item.path}`, phase: 'Change' },
     )
     const second = retry === null ? first : await gate(command)
-    const why = second.ok ? undefined : retry === null && budgetSpent() ? 'the gate failed and the token budget is spent, so there was no retry' : second.output.slice(-500)
+    const why = second.ok
+      ? undefined
+      : retry === null && budgetSpent()
+        ? `\`${command}\` exits ${first.exitCode} and the token budget is spent, so there was no retry`
+        : `\`${command}\` still exits ${second.exitCode} after a retry: ${second.output.slice(-500)}`
     return { path: item.path, ok: second.ok, attempts: 2, ...(why ? { why } : {}) }
   },
 )
@@ -83,7 +88,7 @@ const summary = await agentOrNull(
     `Check the repository and summarise what was migrated, what is left and any risk, in a few lines.`,
   { label: 'verify' },
 )
-return {
+const outcome = {
   goal,
   done: results.filter((r) => r?.ok).map((r) => r.path),
   failed: results.map((r, i) => (r?.ok ? null : items[i].path)).filter(Boolean),
@@ -91,3 +96,12 @@ return {
   gate: finalGate ? { command: gateCommand, ok: finalGate.ok } : null,
   summary,
 }
+// A migration whose verification failed did not happen: end failed (exit 1) and say what failed, instead of
+// returning a result that reads as "done". log() keeps each item's reason in the run log.
+const problems = outcome.items.filter((r) => !r.ok).map((r) => `${r.path} (${oneLine(r.why ?? 'not done')})`)
+if (finalGate && !finalGate.ok) problems.push(`the final check \`${gateCommand}\` exits ${finalGate.exitCode} (${oneLine(finalGate.output.slice(-300)) || 'no output'})`)
+if (problems.length) {
+  for (const p of problems) log(`not done: ${p}`)
+  throw new Error(`The migration did not pass verification: ${outcome.done.length} of ${items.length} items done; failed: ${problems.join('; ')}.`)
+}
+return outcome

@@ -8,7 +8,7 @@ import { parseScript, type ParsedScript } from '../script/meta.js'
 import { writeFileAtomic } from '../store/atomic.js'
 import { completedFromJournal, readJournal } from '../store/journal.js'
 import { acquireLock } from '../store/lock.js'
-import { newRunId, runDir as runDirOf } from '../store/paths.js'
+import { ensureRunsIgnored, newRunId, runDir as runDirOf } from '../store/paths.js'
 import { readRunFile, writeRunFile, type RunFile } from '../store/run-file.js'
 import { findRun } from '../store/runs.js'
 import { readSnapshot } from '../store/snapshot.js'
@@ -42,6 +42,7 @@ function openNew(o: StartRunOptions): OpenedRun {
   const runId = newRunId(new Date(), () => randomBytes(8).readBigUInt64BE().toString(36).slice(0, 6).padStart(6, '0'))
   const runDir = runDirOf(o.projectDir, runId)
   mkdirSync(join(runDir, 'agents'), { recursive: true })
+  ensureRunsIgnored(o.projectDir)
   const lock = acquireLock(runDir)
   const options = {
     concurrency: o.concurrency ?? defaultConcurrency(),

@@ -24,6 +24,7 @@ export function addRunFlags(cmd: Command): Command {
     .option('--max-agents <n>', 'cap on agents in the run (default 1000)')
     .option('--budget <tokens>', 'output-token budget; once spent, agent() throws (as in Claude Code)')
     .option('--json', 'print the final summary as JSON on stdout (progress stays on stderr)')
+    .option('--quiet', 'print only the result (and an error, if the run fails): no progress')
     .option('--inspect', 'send actor inspection events to the Stately inspector')
 }
 
@@ -62,7 +63,7 @@ export function registerRun(program: Command): void {
       // The planner's session and the run share one OpenCode connection (one server start, not two).
       connection = await connectFor({ projectDir, ...common })
       try {
-        source = await planScript({ connection, projectDir, task: task.join(' '), concurrency: common.concurrency, maxAgents: common.maxAgents, budget: common.budget })
+        source = await planScript({ connection, projectDir, task: task.join(' '), concurrency: common.concurrency, maxAgents: common.maxAgents, budget: common.budget, quiet: common.quiet })
       } catch (err) {
         await connection.stop()
         throw err
@@ -106,5 +107,6 @@ export function commonRunOptions(flags: RunFlags) {
     budget: positiveInt(flags.budget, '--budget'),
     json: flags.json,
     inspect: flags.inspect,
+    quiet: flags.quiet,
   }
 }

@@ -5,6 +5,8 @@ import { agentTotals, totalTokens } from '../machines/run-view.js'
 import { findRun } from '../store/runs.js'
 import { fmtElapsed, fmtTokens } from '../machines/format.js'
 import { phaseLine } from './progress.js'
+import { resultMarkdown } from '../store/result-markdown.js'
+import { sanitizeForTerminal } from '../machines/sanitize.js'
 
 export function registerShow(program: Command): void {
   program
@@ -29,7 +31,8 @@ export function registerShow(program: Command): void {
       for (const a of view.agents) {
         out.push(`  ${a.key}  ${a.status.padEnd(8)} ${a.label.slice(0, 40).padEnd(40)} ${fmtTokens(totalTokens(a.tokens))} tok${a.cached ? ' (journal)' : ''}${a.error ? `  ${a.error}` : ''}`)
       }
-      if (view.result !== undefined) out.push('', 'result:', typeof view.result === 'string' ? view.result : JSON.stringify(view.result, null, 2))
+      // The result as the report renders it (Markdown); agent-written, so sanitised before it reaches the terminal.
+      if (view.result !== undefined) out.push('', 'result:', '', sanitizeForTerminal(resultMarkdown(view.result)), '', `(raw JSON: ocdw show ${view.runId} --json, or result.json in ${dir})`)
       process.stdout.write(out.join('\n') + '\n')
     })
 }

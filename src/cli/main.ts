@@ -13,6 +13,8 @@ import { registerWorkflows } from './cmd-workflows.js'
 import { registerSetup } from './cmd-setup.js'
 import { registerUi } from './cmd-ui.js'
 import { registerPermit } from './cmd-permit.js'
+import { registerValidate } from './cmd-validate.js'
+import { registerSchedule } from './cmd-schedule.js'
 
 export function buildProgram(): Command {
   const program = new Command('ocdw')
@@ -32,6 +34,8 @@ export function buildProgram(): Command {
   registerUi(program)
   registerSetup(program)
   registerDemo(program)
+  registerValidate(program)
+  registerSchedule(program)
   program.addCommand(offlineModelCommand())
   return program
 }

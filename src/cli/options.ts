@@ -14,6 +14,7 @@ export interface RunFlags {
   json?: boolean
   inspect?: boolean
   detach?: boolean
+  quiet?: boolean
 }
 
 export function positiveInt(value: string | undefined, flag: string): number | undefined {

@@ -1,10 +1,12 @@
 // Live progress on stderr: one line per phase (running/done/failed, tokens, elapsed, a bar) redrawn in place on a
-// TTY; plain lines on change (at most every 2 s) otherwise, so CI logs stay readable. log() lines always print.
+// TTY; off a terminal one appended line per event, so CI logs stay readable. Agent-written text (labels, errors,
+// log messages) is sanitised before it reaches the terminal.
 import type { Observable } from 'rxjs'
 import type { RunView } from '../machines/run-view.js'
 import { totalTokens } from '../machines/run-view.js'
 import type { RuntimeEvent } from '../machines/types.js'
 import { bar, fmtElapsed, fmtTokens } from '../machines/format.js'
+import { sanitizeLine } from '../machines/sanitize.js'
 
 export function phaseLine(view: RunView, title: string, now: number): string {
   const p = view.phases.find((x) => x.title === title)
@@ -43,64 +45,84 @@ export function stalledLine(view: RunView, ev: Extract<RuntimeEvent, { type: 'ag
   )
 }
 
+/** The line a log-like (non-TTY) progress prints for one event, or undefined when the event is not news. */
+export function eventLine(view: RunView, ev: RuntimeEvent): string | undefined {
+  const name = () => sanitizeLine(agentName(view, 'key' in ev ? ev.key : ''))
+  switch (ev.type) {
+    case 'phase.started':
+      return `phase ${sanitizeLine(ev.title)}`
+    case 'agent.started':
+      return `  started  ${name()}${ev.attempt > 1 ? ` (attempt ${ev.attempt})` : ''}`
+    case 'agent.retry':
+      return `  retry    ${name()} (attempt ${ev.attempt}): ${sanitizeLine(ev.error)}`
+    case 'agent.finished': {
+      const tok = fmtTokens(totalTokens(ev.tokens))
+      return `  ${ev.status.padEnd(8)} ${name()} · ${tok} tok${ev.cached ? ' (journal)' : ''}${ev.error ? `: ${sanitizeLine(ev.error)}` : ''}`
+    }
+    default:
+      return undefined
+  }
+}
+
+function logLine(ev: Extract<RuntimeEvent, { type: 'log' }>): string {
+  return `${ev.level === 'warn' ? 'warning: ' : ev.level === 'error' ? 'error: ' : '· '}${sanitizeLine(ev.message)}`
+}
+
+/**
+ * Progress on `stream` (stderr). On a TTY the phase block is redrawn in place. Off a terminal (CI logs, pipes,
+ * files) each event appends one line (phase started, agent started/retried/finished, log, permission, stall) and
+ * the phase block prints once at the end, so a log reads top to bottom. `quiet` prints nothing.
+ */
 export function attachProgress(o: { events: Observable<RuntimeEvent>; view: () => RunView; stream?: NodeJS.WriteStream; quiet?: boolean }): () => void {
   const out = o.stream ?? process.stderr
   const tty = Boolean(out.isTTY) && !process.env.CI
   let drawn = 0
-  let lastPlain = ''
-  let lastPlainAt = 0
   const lines = () => {
     const view = o.view()
     const now = Date.now()
-    return view.phases.filter((p) => Object.values(p.counts).some((n) => n > 0)).map((p) => phaseLine(view, p.title, now))
+    return view.phases.filter((p) => Object.values(p.counts).some((n) => n > 0)).map((p) => sanitizeLine(phaseLine(view, p.title, now)))
   }
   const clear = () => {
     if (tty && drawn) out.write(`\x1b[${drawn}A\x1b[0J`)
     drawn = 0
   }
   const draw = () => {
-    if (o.quiet) return
-    if (tty) {
-      clear()
-      const ls = lines()
-      if (ls.length) out.write(ls.join('\n') + '\n')
-      drawn = ls.length
-    } else {
-      const text = lines().join('\n')
-      if (text && text !== lastPlain && Date.now() - lastPlainAt >= 2000) {
-        out.write(text + '\n')
-        lastPlain = text
-        lastPlainAt = Date.now()
-      }
-    }
+    if (o.quiet || !tty) return
+    clear()
+    const ls = lines()
+    if (ls.length) out.write(ls.join('\n') + '\n')
+    drawn = ls.length
   }
-  const timer = setInterval(draw, tty ? 100 : 500)
-  timer.unref()
+  const timer = tty && !o.quiet ? setInterval(draw, 100) : undefined
+  timer?.unref()
+  /** A line above the live block (TTY) or appended to the log (otherwise). */
+  const say = (line: string) => {
+    clear()
+    out.write(line + '\n')
+    draw()
+  }
   const stallShown = new Set<string>()
   const sub = o.events.subscribe({
     next: (ev) => {
       if (o.quiet) return
-      if (ev.type === 'log') {
-        clear()
-        out.write(`${ev.level === 'warn' ? 'warning: ' : ev.level === 'error' ? 'error: ' : '· '}${ev.message}\n`)
-        draw()
-      } else if (ev.type === 'agent.permission') {
-        clear()
-        out.write(permissionLine(o.view(), ev) + '\n')
-        draw()
-      } else if (ev.type === 'agent.started') {
-        stallShown.delete(ev.key)
-      } else if (ev.type === 'agent.stalled' && !stallShown.has(ev.key)) {
+      if (ev.type === 'log') say(logLine(ev))
+      else if (ev.type === 'agent.permission') say(sanitizeLine(permissionLine(o.view(), ev)))
+      else if (ev.type === 'agent.stalled') {
         // Once per agent attempt: an agent that wakes up and goes quiet again is not news worth another line.
+        if (stallShown.has(ev.key)) return
         stallShown.add(ev.key)
-        clear()
-        out.write(stalledLine(o.view(), ev) + '\n')
-        draw()
+        say(sanitizeLine(stalledLine(o.view(), ev)))
+      } else {
+        if (ev.type === 'agent.started') stallShown.delete(ev.key)
+        if (!tty) {
+          const line = eventLine(o.view(), ev)
+          if (line) out.write(line + '\n')
+        }
       }
     },
   })
   return () => {
-    clearInterval(timer)
+    if (timer) clearInterval(timer)
     sub.unsubscribe()
     if (!o.quiet) {
       if (tty) clear()

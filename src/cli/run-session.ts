@@ -25,6 +25,8 @@ export interface SessionOptions {
   budget?: number
   json?: boolean
   inspect?: boolean
+  /** --quiet: no progress and no status lines; only the result (and an error). */
+  quiet?: boolean
   /** Called with the run handle as soon as the run exists (the --detach parent prints the id). */
   onStarted?: (run: RunHandle, connection: OpencodeConnection) => void
   /** An open connection to reuse (the planner's); it is stopped at the end either way. */
@@ -39,7 +41,7 @@ export async function runSession(o: SessionOptions): Promise<number> {
   const connection = o.connection ?? (await connectFor(o))
   let inspector: { stop(): void } | undefined
   try {
-    if (!o.json) process.stderr.write(`ocdw: agents run on ${connection.label}\n`)
+    if (!o.json && !o.quiet) process.stderr.write(`ocdw: agents run on ${connection.label}\n`)
     let inspect: ReturnType<typeof createWebSocketInspector> | undefined
     if (o.inspect) {
       const port = inspectPort()
@@ -62,8 +64,8 @@ export async function runSession(o: SessionOptions): Promise<number> {
       recordOptions: { model: connection.model, server: o.server, offline: o.offline ?? false },
     })
     o.onStarted?.(run, connection)
-    process.stderr.write(`ocdw: run ${run.runId} (${run.runDir})\n`)
-    const stopProgress = attachProgress({ events: run.events, view: run.view })
+    if (!o.quiet) process.stderr.write(`ocdw: run ${run.runId} (${run.runDir})\n`)
+    const stopProgress = attachProgress({ events: run.events, view: run.view, quiet: o.quiet })
     let interrupts = 0
     const onSigint = () => {
       interrupts++
@@ -83,7 +85,7 @@ export async function runSession(o: SessionOptions): Promise<number> {
     process.off('SIGTERM', onSigint)
     stopProgress()
     inspect?.stop()
-    printSummary(summary, o.json)
+    printSummary(summary, o.json, o.quiet)
     return exitCodeFor(summary)
   } finally {
     inspector?.stop()
@@ -147,9 +149,14 @@ export function exitCodeFor(summary: RunSummary): number {
   return EXIT.stopped
 }
 
-export function printSummary(summary: RunSummary, json?: boolean): void {
+export function printSummary(summary: RunSummary, json?: boolean, quiet?: boolean): void {
   if (json) {
     process.stdout.write(JSON.stringify(summary, null, 2) + '\n')
+    return
+  }
+  if (quiet) {
+    if (summary.status === 'completed') process.stdout.write((typeof summary.result === 'string' ? summary.result : JSON.stringify(summary.result, null, 2)) + '\n')
+    else process.stderr.write(`ocdw: run ${summary.runId} ${summary.status}${summary.error ? `: ${summary.error}` : ''}\n`)
     return
   }
   const a = summary.agents

@@ -1,9 +1,10 @@
 // Decides what the offline model answers to one chat-completions request (pure: no I/O). The HTTP layer
 // (server.ts) turns the plan into JSON or SSE. Order: title requests, tool results (a rule's `then`,
-// else StructuredOutput or a done text), rules, StructuredOutput, default.
+// else StructuredOutput or a done text), rules, the planner's request (a toy plan), StructuredOutput, default.
 import { hash32, hashHex, hashWords, prng } from './hash.js'
 import { findRule, type OfflineRulesConfig, type RuleReply } from './rules.js'
 import { fillSchema } from './schema-fill.js'
+import { plannerTask, toyPlanAnswer, toyPlanSteps } from './toy-plan.js'
 
 export type ReplyKind = 'text' | 'json' | 'tools' | 'structured' | 'title' | 'fail'
 
@@ -99,6 +100,11 @@ export function planReply(req: ChatRequest, config: OfflineRulesConfig, state: P
   if (rule?.fail) return { ...base, kind: 'fail', status: rule.fail }
   const reply = rule?.reply
   if (reply) return { ...ruleReplyPlan(base, reply, structured, lastUser, messages.length), ...(rule.latencyMs !== undefined ? { latencyMs: rule.latencyMs } : {}) }
+  // The planner asks for a script: answer with a small valid one (no rule answered it first).
+  const task = plannerTask(messages, lastUser)
+  if (task !== undefined && !structured) return { ...base, kind: 'text', status: 200, text: toyPlanAnswer(task) }
+  const steps = structured ? toyPlanSteps(lastUser) : undefined
+  if (steps) return ruleReplyPlan(base, { json: steps }, structured, lastUser, messages.length)
   if (structured) return structuredPlan(base, structured.function?.parameters, lastUser, messages.length)
   return { ...base, kind: 'text', status: 200, text: defaultText(lastUser) }
 }

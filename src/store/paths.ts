@@ -1,10 +1,36 @@
 // Where runs live: `.opencode/workflows/runs/<runId>/` of the project (DESIGN §5).
-import { join } from 'node:path'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { writeFileAtomic } from './atomic.js'
 
 export const RUNS_SUBDIR = join('.opencode', 'workflows', 'runs')
 
 export function runsDir(projectDir: string): string {
   return join(projectDir, RUNS_SUBDIR)
+}
+
+/** Scheduled runs' terminal output (`ocdw schedule`), next to the runs and ignored like them. */
+export function scheduleLogsDir(projectDir: string): string {
+  return join(projectDir, '.opencode', 'workflows', 'schedule-logs')
+}
+
+const IGNORE_LINES = ['/runs/', '/schedule-logs/', '/.gitignore']
+const IGNORE_HEADER = '# Written by ocdw: runs and scheduled-run logs are local state, not source (saved workflows here are yours to commit).'
+
+/**
+ * Keeps the runs (and schedule logs) out of `git status` with a `.gitignore` in `.opencode/workflows/` that also
+ * ignores itself, so neither the project's own .gitignore nor the runs folder (which holds only runs) is touched.
+ * A .gitignore already there keeps its lines; ours are appended once.
+ */
+export function ensureRunsIgnored(projectDir: string): void {
+  const file = join(projectDir, '.opencode', 'workflows', '.gitignore')
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : ''
+  const have = new Set(current.split('\n').map((l) => l.trim()))
+  const missing = IGNORE_LINES.filter((l) => !have.has(l))
+  if (!missing.length) return
+  mkdirSync(dirname(file), { recursive: true })
+  const text = current ? (current.endsWith('\n') ? current : current + '\n') + missing.join('\n') + '\n' : [IGNORE_HEADER, ...missing].join('\n') + '\n'
+  writeFileAtomic(file, text)
 }
 
 export function runDir(projectDir: string, runId: string): string {

@@ -1,7 +1,9 @@
-// result.json and report.md: what a run returned, and a human report (phases, agents, tokens, failures, result).
+// result.json and report.md: what a run returned (raw JSON), and a human report (phases, agents, tokens, failures,
+// and the result rendered as Markdown by result-markdown.ts).
 import { join } from 'node:path'
 import type { RunView } from '../machines/run-view.js'
 import { writeFileAtomic } from './atomic.js'
+import { resultMarkdown } from './result-markdown.js'
 import type { RunFile } from './run-file.js'
 
 export function writeResult(runDir: string, result: unknown): void {
@@ -40,8 +42,8 @@ export function renderReport(view: RunView, run: RunFile): string {
   }
   if (run.status === 'completed') {
     lines.push('## Result', '')
-    const r = view.result
-    lines.push(typeof r === 'string' ? r : '```json\n' + JSON.stringify(r ?? null, null, 2) + '\n```', '')
+    // Readable Markdown here; the raw value is in result.json.
+    lines.push(resultMarkdown(view.result, 3), '', '_The raw result is in `result.json`._', '')
   }
   return lines.join('\n')
 }

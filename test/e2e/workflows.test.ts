@@ -24,7 +24,7 @@ function runCli(sb: Sandbox, args: string[], env: NodeJS.ProcessEnv, timeoutMs =
 }
 
 /** Writes the rules file and runs a bundled workflow; returns the --json summary, `show --json` and the model log. */
-async function runWorkflow(sb: Sandbox, name: string, args: unknown, rules: unknown[], extra: string[] = []) {
+async function runWorkflow(sb: Sandbox, name: string, args: unknown, rules: unknown[], extra: string[] = [], exitCode = 0) {
   const rulesFile = join(sb.root, 'rules.json')
   const logFile = join(sb.root, 'model.log')
   writeFileSync(rulesFile, JSON.stringify({ rules }))
@@ -32,11 +32,11 @@ async function runWorkflow(sb: Sandbox, name: string, args: unknown, rules: unkn
     OCDW_OFFLINE_RULES: rulesFile,
     OCDW_OFFLINE_LOG: logFile,
   })
-  expect(r.code, r.stderr).toBe(0)
+  expect(r.code, r.stderr).toBe(exitCode)
   const summary = parseJsonOut(r.stdout)
   const view = parseJsonOut(sb.run(['show', summary.runId, '--json']).stdout)
   const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : []
-  return { summary, result: summary.result, agents: view.agents as any[], log: log as { lastUser: string; kind: string }[] }
+  return { summary, result: summary.result, agents: view.agents as any[], log: log as { lastUser: string; kind: string }[], view }
 }
 
 const MIGRATE_SURVEY = { match: '^We are doing this migration', reply: { json: { items: [{ path: 'src/greet.js', change: 'replace module.exports with a named ESM export' }] } } }
@@ -216,16 +216,106 @@ describe('bundled workflows on the real OpenCode server with the offline model',
     expect(log.some((l) => l.lastUser.includes('check failed: src/greet.js needs a named export'))).toBe(true)
   })
 
-  it('migrate honours --budget: items it cannot afford are reported as skipped, nothing is changed', async () => {
+  it('migrate honours --budget: items it cannot afford are not done, so the run ends failed saying so; nothing is changed', async () => {
     const sb = sandbox()
     cpSync(join(FIXTURES, 'migrate-repo'), sb.project, { recursive: true })
     const before = readFileSync(join(sb.project, 'src/greet.js'), 'utf8')
-    const { summary, result, agents } = await runWorkflow(sb, 'migrate', { goal: 'convert src to ESM', gate: 'node check.js' }, [MIGRATE_SURVEY], ['--budget', '1']) // output tokens: the survey spends it
+    const { summary, agents } = await runWorkflow(sb, 'migrate', { goal: 'convert src to ESM', gate: 'node check.js' }, [MIGRATE_SURVEY], ['--budget', '1'], 1)
+
+    expect(summary.status).toBe('failed')
+    expect(agents.map((a) => a.label)).toEqual(['survey'])
+    expect(summary.error).toMatch(/did not pass verification: 0 of 1 items done; failed: src\/greet\.js \(skipped: the token budget is spent\)/)
+    expect(readFileSync(join(sb.project, 'src/greet.js'), 'utf8')).toBe(before)
+  })
+
+  it('migrate: when every gate fails, the run ends failed (exit 1) naming the item, the check and its output', async () => {
+    const sb = sandbox()
+    cpSync(join(FIXTURES, 'migrate-repo'), sb.project, { recursive: true })
+    const greet = join(sb.project, 'src/greet.js')
+    // Both the change and the retry leave CommonJS in place, so `node check.js` fails every time.
+    const rules = [
+      MIGRATE_SURVEY,
+      { match: '^Migration: [\\s\\S]*fails the check', reply: { text: 'I could not fix it' } },
+      { match: '^Migration: [\\s\\S]*\\nChange src/greet\\.js', reply: { text: 'changed src/greet.js (not really)' } },
+      { match: '^Migration: [\\s\\S]*Results per item', reply: { text: 'src/greet.js is NOT migrated.' } },
+    ]
+    const { summary, agents, view } = await runWorkflow(sb, 'migrate', { goal: 'convert src to ESM', gate: 'node check.js' }, rules, [], 1)
+
+    expect(summary.status).toBe('failed')
+    expect(summary.result).toBeNull()
+    expect(agents.map((a) => a.label)).toEqual(['survey', 'change src/greet.js', 'retry src/greet.js', 'verify'])
+    // Gate after the change, after the retry, and the final check: all three really ran and failed.
+    expect(readFileSync(join(sb.project, '.gate-runs'), 'utf8').trim().split('\n')).toHaveLength(3)
+    expect(readFileSync(greet, 'utf8')).toContain('module.exports')
+    expect(summary.error).toContain('The migration did not pass verification: 0 of 1 items done')
+    expect(summary.error).toContain('src/greet.js (`node check.js` still exits 1 after a retry: check failed: src/greet.js still uses module.exports')
+    expect(summary.error).toContain('the final check `node check.js` exits 1')
+    expect(view.status).toBe('failed')
+    const report = readFileSync(join(view.runDir, 'report.md'), 'utf8')
+    expect(report).toContain('- status: **failed**')
+    expect(report).toContain('src/greet.js (`node check.js` still exits 1')
+  })
+
+  it('codebase-audit: a repeated area is audited once and a finding two auditors report is reviewed and listed once', async () => {
+    const sb = sandbox()
+    cpSync(join(FIXTURES, 'audit-repo'), sb.project, { recursive: true })
+    const SAME = { file: 'src/format.js', line: 3, severity: 'low', title: 'money() returns NaN for bad input', detail: 'cents is used unchecked.' }
+    const rules = [
+      {
+        match: '^Survey this repository',
+        reply: {
+          json: {
+            areas: [
+              { name: 'format', paths: ['src/format.js'] },
+              { name: 'Format', paths: ['./src/format.js'] }, // the same area again, other case and path spelling
+              { name: 'money helpers', paths: ['src/format.js'] }, // another name, nothing new to cover
+              { name: 'cart', paths: ['src/cart.js', 'src/format.js'] },
+            ],
+          },
+        },
+      },
+      { match: '^Audit the area "format"', reply: { json: { findings: [SAME] } } },
+      { match: '^Audit the area "cart"', reply: { json: { findings: [{ ...SAME, title: 'money() can return NaN' }] } } },
+      { match: '^You are an adversarial reviewer', reply: { json: { refuted: true, reason: 'Number.isFinite guards it on line 3' } } },
+    ]
+    const { summary, result, agents } = await runWorkflow(sb, 'codebase-audit', 'correctness', rules)
 
     expect(summary.status).toBe('completed')
-    expect(agents.map((a) => a.label)).toEqual(['survey'])
-    expect(result.items).toEqual([{ path: 'src/greet.js', ok: false, attempts: 0, why: 'skipped: the token budget is spent' }])
-    expect(result).toMatchObject({ done: [], failed: ['src/greet.js'], summary: null })
-    expect(readFileSync(join(sb.project, 'src/greet.js'), 'utf8')).toBe(before)
+    expect(result.areas).toEqual(['format', 'cart'])
+    expect(agents.filter((a) => a.phase === 'Audit').map((a) => a.label)).toEqual(['audit format', 'audit cart'])
+    expect(agents.filter((a) => a.phase === 'Review')).toHaveLength(1)
+    expect(result.refuted).toHaveLength(1)
+    expect(result.refuted[0]).toMatchObject({ file: 'src/format.js', line: 3 })
+    expect(result.confirmed).toEqual([])
+    expect(result.report.split('## Refuted in review')[1].match(/src\/format\.js:3/g)).toHaveLength(1)
+  })
+
+  it('deep-research: when no claim survives, the report says so first, and why', async () => {
+    const sb = sandbox()
+    const WIND = 'Ocean tides are caused by winds pushing the sea toward the shore.'
+    const rules = [
+      { match: '^Plan research for this question', reply: { json: { angles: ['winds', 'myths', 'folk tales'] } } },
+      { match: '^Research angle 1 of', reply: { json: { claims: [{ claim: WIND, url: `${base}/myth.html`, quote: PAGES['/myth.html'] }] } } },
+      { match: '^Research angle \\d of', reply: { json: { claims: [] } } },
+      { match: '^You are independent verifier', reply: { json: { vote: 'refute', reason: 'tides follow the Moon, not the wind' } } },
+    ]
+    const { summary, result } = await runWorkflow(sb, 'deep-research', { question: 'What causes ocean tides?', angles: 3 }, rules)
+
+    expect(summary.status).toBe('completed')
+    expect(result.claims).toEqual([])
+    expect(result.verdict).toBe('No claim survived cross-checking: 1 claim was checked and 1 claim was refuted by at least one verifier. The reasons are listed below.')
+    const [head, dropped] = result.report.split('## Did not survive cross-checking')
+    expect(head).toContain(`**${result.verdict}**`)
+    expect(dropped).toContain(`${WIND} [1]: 0 support, 3 refute, 0 unclear — tides follow the Moon, not the wind`)
+
+    // And when the searches find nothing at all, it says that instead.
+    const sb2 = sandbox()
+    const empty = [
+      { match: '^Plan research for this question', reply: { json: { angles: ['a', 'b', 'c'] } } },
+      { match: '^Research angle', reply: { json: { claims: [] } } },
+    ]
+    const none = await runWorkflow(sb2, 'deep-research', { question: 'What is unknowable?', angles: 3 }, empty)
+    expect(none.result.verdict).toBe('No claim survived: the 3 searches found no sourced claims that answer the question.')
+    expect(none.result.report).toContain(`**${none.result.verdict}**`)
   })
 })
