@@ -24,6 +24,7 @@ import { createRunRecorder } from './run-recorder.js'
 import { createScriptHost } from './script-host.js'
 import { startControlServer, type ControlServer } from './control-server.js'
 import { openRun, type OpenedRun } from './run-open.js'
+import { resolveAgentRef, restartRefusal } from '../machines/agent-ref.js'
 
 export interface StartRunOptions {
   projectDir: string
@@ -156,7 +157,7 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
     journal,
     budget: () => ({ total: opened.options.budget, spent: view.tokens.input + view.tokens.output + view.tokens.reasoning }),
     gate: options.gate,
-    onSettled: (key, record) => recorder.agentSettled(key, calls.get(key), record, view),
+    onSettled: (key, record) => recorder.agentSettled(key, calls.get(key) ?? record.call, record, view),
   })
 
   actor.on('*', (ev: any) => {
@@ -201,6 +202,17 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   for (const w of parsed.warnings) emit({ type: 'log', message: w, level: 'warn', at: startedAt })
   // What resume found damaged (a truncated journal line, an unreadable snapshot) and worked around.
   for (const p of opened.problems) emit({ type: 'log', message: p, level: 'warn', at: startedAt })
+  // Agents restored from the snapshot (in flight when the run was interrupted) run again at once, before the script
+  // asks for them: the surfaces see them now, and their one new attempt answers the script's call later.
+  if (opened.snapshot) {
+    const restored = (actor.getSnapshot().context as { agents: Record<string, { call: AgentCall; attempt: number; status: string }> }).agents
+    for (const [key, t] of Object.entries(restored)) {
+      if (t.status !== 'queued' && t.status !== 'running') continue
+      calls.set(key, t.call)
+      emit({ type: 'agent.queued', key, label: t.call.opts.label ?? key, phase: t.call.phase, prompt: t.call.prompt, model: t.call.opts.model, at: startedAt })
+      if (t.status === 'running') emit({ type: 'agent.started', key, attempt: t.attempt, at: startedAt })
+    }
+  }
   subject.subscribe((ev) => {
     if (ev.type === 'log') journalQuietly({ t: 'log', message: ev.message, level: ev.level, at: ev.at })
   })
@@ -251,8 +263,13 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
 
   const send = (command: ControlCommand) => {
     if (finished) throw new Error(`Run ${runId} has already ended; nothing to ${command.type.toLowerCase().replace('_', ' ')}.`)
-    if ((command.type === 'STOP_AGENT' || command.type === 'RESTART_AGENT') && !view.agents.some((a) => a.key === command.key)) {
-      throw new Error(`Run ${runId} has no agent with key ${command.key}; \`ocdw show ${runId}\` lists the keys.`)
+    if (command.type === 'STOP_AGENT' || command.type === 'RESTART_AGENT' || command.type === 'PERMISSION_REPLY') {
+      // Agents are named by key or by a unique label; a restart that would change nothing is refused, never faked.
+      const ref = resolveAgentRef(view, command.key)
+      if (ref.error !== undefined) throw new Error(ref.error)
+      command = { ...command, key: ref.key }
+      const refusal = command.type === 'RESTART_AGENT' ? restartRefusal(view, ref.key) : undefined
+      if (refusal) throw new Error(refusal)
     }
     actor.send(command)
   }

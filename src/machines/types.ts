@@ -17,6 +17,9 @@ export type RunStatus =
   | 'failed'
   | 'stopped'
   | 'denied'
+  /** Ended because the infrastructure failed (server gone, auth refused, model unreachable): resumable. Also how
+   *  the surfaces list a run whose process died. */
+  | 'interrupted'
 
 export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'stopped', 'denied']
 

@@ -66,6 +66,8 @@ export type WorkflowEmitted =
       tokens?: Tokens
       cost?: number
       sessionId?: string
+      /** The agent's call as the workflow tracks it (a restored agent settles before this process's script asks). */
+      call?: AgentCall
     }
   | { type: 'phase.started'; title: string }
   | { type: 'run.status'; status: RunStatus; error?: string }
@@ -193,10 +195,8 @@ export const workflowMachine = setup({
               const { call } = event
               const existing = context.agents[call.key]
               if (existing && (existing.status === 'queued' || existing.status === 'running')) {
-                // A resumed run's restored agent: it finishes on its own and answers this call then. The surfaces of
-                // this process have not heard of it yet.
-                enqueue.emit({ type: 'agent.queued', key: call.key, label: call.opts.label ?? call.key, phase: call.phase, prompt: call.prompt, model: call.opts.model })
-                if (existing.status === 'running') enqueue.emit({ type: 'agent.started', key: call.key, attempt: existing.attempt })
+                // A resumed run's restored agent (the runtime announced it on restore): it finishes on its own and
+                // answers this call then.
                 return
               }
               // A restored agent that finished (but is not in the journal, which answers first) runs again below.
@@ -244,7 +244,7 @@ export const workflowMachine = setup({
                 const out: ExecResult = event.output
                 context.spent += spentOf(out.tokens)
                 enqueue.sendTo(phaseId(tracked.call.phase), { type: 'PHASE.AGENT', from, to: 'done', tokens: out.tokens })
-                enqueue.emit({ type: 'agent.settled', key: event.key, status: 'done', result: out.result, tokens: out.tokens, cost: out.cost, sessionId: out.sessionId })
+                enqueue.emit({ type: 'agent.settled', key: event.key, status: 'done', result: out.result, tokens: out.tokens, cost: out.cost, sessionId: out.sessionId, call: tracked.call })
               } else {
                 enqueue.sendTo(phaseId(tracked.call.phase), { type: 'PHASE.AGENT', from, to: event.status })
                 enqueue.emit({
@@ -252,6 +252,7 @@ export const workflowMachine = setup({
                   key: event.key,
                   status: event.status,
                   ...(event.status === 'failed' ? { error: event.error } : {}),
+                  call: tracked.call,
                 })
               }
             }),
@@ -273,27 +274,13 @@ export const workflowMachine = setup({
           }),
         },
         RESTART_AGENT: {
-          actions: [
-            enqueueActions(({ context, event, enqueue }) => {
-              const tracked = context.agents[event.key]
-              if (!tracked) return
-              if (tracked.status === 'running') {
-                enqueue.sendTo(event.key, { type: 'RESTART' })
-                return
-              }
-              if (tracked.status === 'queued') return
-              // A finished agent runs again as a fresh actor with the next attempt number.
-              const from = tracked.status
-              tracked.attempt++
-              tracked.status = 'queued'
-              context.waiting.push(event.key)
-              enqueue.spawnChild('agent', { id: event.key, input: { call: tracked.call, attempt: tracked.attempt } })
-              enqueue.sendTo(phaseId(tracked.call.phase), { type: 'PHASE.AGENT', from, to: 'queued' })
-              const { call } = tracked
-              enqueue.emit({ type: 'agent.queued', key: call.key, label: call.opts.label ?? call.key, phase: call.phase, prompt: call.prompt, model: call.opts.model })
-            }),
-            'pump',
-          ],
+          // Only a running agent restarts (a new attempt of the same call). A settled agent's result was already
+          // given to the script, so running it again would change nothing: the runtime refuses that with a sentence
+          // (src/actors/agent-control.ts) and the machine ignores it.
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const tracked = context.agents[event.key]
+            if (tracked?.status === 'running') enqueue.sendTo(event.key, { type: 'RESTART' })
+          }),
         },
         PERMISSION_REPLY: {
           actions: enqueueActions(({ event, enqueue }) =>
@@ -339,10 +326,16 @@ export function runStatusOf(snapshot: WorkflowSnapshot): RunStatus {
  * done and their actors dropped (the snapshot is throttled, so it may still show them running; restoring them as they
  * were would ask the model again). Agents it shows queued or running that the journal does not hold run again.
  */
-export function reconcileSnapshot<T>(persisted: T, completed: ReadonlySet<string>): T {
+export function reconcileSnapshot<T>(
+  persisted: T,
+  completed: ReadonlySet<string>,
+  settings?: { concurrency: number; maxAgents: number; budgetTotal: number | null },
+): T {
   const snap = structuredClone(persisted) as any
   const ctx = snap?.context as WorkflowContext | undefined
   if (!ctx?.agents) return snap
+  // The resume's own flags (--concurrency, --max-agents, --budget) win over what the interrupted process had.
+  if (settings) Object.assign(ctx, settings)
   for (const key of completed) {
     const tracked = ctx.agents[key]
     if (!tracked) continue
