@@ -28,7 +28,8 @@ import { resolveAgentRef, restartRefusal } from '../machines/agent-ref.js'
 
 export interface StartRunOptions {
   projectDir: string
-  /** The script source (new run). Ignored on resume: the run's own script.js runs again. */
+  /** The script source of a new run. With resumeRunId: an edited script to resume with (it replaces script.js; the
+   *  journal answers its unchanged leading calls, the rest run live); omitted, the run's own script.js runs again. */
   script?: string
   args?: unknown
   executor: AgentExecutor
@@ -152,6 +153,7 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   host = createScriptHost({
     actor,
     cached,
+    leadingOnly: opened.edited,
     calls,
     emit,
     journal,

@@ -33,6 +33,9 @@ export interface ScriptHostDeps {
   budget(): { total: number | null; spent: number }
   gate?: (command: string, opts?: { timeoutMs?: number }) => Promise<GateResult>
   onSettled(key: string, settled: SettledEvent): void
+  /** The script was edited for this resume: the journal answers only the leading calls, up to the first call it
+   *  does not hold; from there on every call runs live (its inputs may come from the edited part). */
+  leadingOnly?: boolean
 }
 
 const ZERO: Tokens = { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 }
@@ -52,6 +55,8 @@ export function createScriptHost(deps: ScriptHostDeps): AgentBackend & { settle(
    *  next to hand over last. */
   const held: { seq: number; deliver(): void }[] = []
   let releasing = false
+  /** An edited script made a call the journal does not hold: later calls run live. */
+  let diverged = false
   const skipReasons = new Set<string>()
   let logLines = 0
   const warnOnce = (reason: string) => {
@@ -110,7 +115,8 @@ export function createScriptHost(deps: ScriptHostDeps): AgentBackend & { settle(
         return Promise.resolve(null)
       }
       deps.calls.set(call.key, call)
-      const hit = deps.cached.get(call.key)
+      const hit = diverged ? undefined : deps.cached.get(call.key)
+      if (!hit && deps.leadingOnly && !early.has(call.key)) diverged = true
       if (hit) {
         // Resume: answered from the journal, no actor and no model call. Counted by the workflow as done+cached.
         const d = deferred<unknown>()

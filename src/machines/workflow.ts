@@ -185,6 +185,8 @@ export const workflowMachine = setup({
         },
         'AGENT.CACHED': {
           actions: enqueueActions(({ context, event }) => {
+            // A restored snapshot already counted the agents it tracks: count only the journal answers it does not.
+            if (context.agents[event.key]) return
             context.requested++
             context.spent += spentOf(event.tokens)
           }),
