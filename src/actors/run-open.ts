@@ -108,7 +108,7 @@ function openExisting(o: StartRunOptions, runIdOrPrefix: string): OpenedRun {
       endedAt: undefined,
       error: undefined,
       pid: process.pid,
-      options: { ...runFile.options, ...options, ...(o.recordOptions ?? {}) },
+      options: { ...runFile.options, ...options },
       // Elapsed time counts the time the run ran, not the time it lay interrupted or finished (src/machines/run-facts.ts).
       activeMs: elapsedBefore(runDir, runFile),
       resumedAt: now,
