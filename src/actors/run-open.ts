@@ -39,13 +39,13 @@ export async function openRun(o: StartRunOptions): Promise<OpenedRun> {
   return o.resumeRunId ? openExisting(o, o.resumeRunId) : openNew(o)
 }
 
-function openNew(o: StartRunOptions): OpenedRun {
+async function openNew(o: StartRunOptions): Promise<OpenedRun> {
   if (o.script === undefined) throw new Error('A new run needs a script.')
   const parsed = parseScript(o.script)
   const runId = newRunId(new Date(), () => randomBytes(8).readBigUInt64BE().toString(36).slice(0, 6).padStart(6, '0'))
   const runDir = runDirOf(o.projectDir, runId)
   mkdirSync(join(runDir, 'agents'), { recursive: true })
-  const lock = acquireLock(runDir)
+  const lock = await acquireLock(runDir)
   const options = {
     concurrency: o.concurrency ?? defaultConcurrency(),
     maxAgents: o.maxAgents ?? DEFAULT_MAX_AGENTS,
@@ -69,10 +69,10 @@ function openNew(o: StartRunOptions): OpenedRun {
   return { runId, runDir, parsed, args: o.args, options, cached: new Map(), edited: false, runFile, problems: [], release: () => lock.release() }
 }
 
-function openExisting(o: StartRunOptions, runIdOrPrefix: string): OpenedRun {
+async function openExisting(o: StartRunOptions, runIdOrPrefix: string): Promise<OpenedRun> {
   const found = findRun(o.projectDir, runIdOrPrefix)
   const runDir = found.dir
-  const lock = acquireLock(runDir)
+  const lock = await acquireLock(runDir)
   try {
     const runFile = readRunFile(runDir)
     const original = readFileSync(join(runDir, 'script.js'), 'utf8')

@@ -11,7 +11,7 @@ import { commonRunOptions } from './cmd-run.js'
 import { EXIT, UsageError } from './errors.js'
 import { setExitCode } from './main.js'
 import { parseMode, type RunFlags } from './options.js'
-import { isLocked, readLock, RunLockedError } from '../store/lock.js'
+import { isLockHeld, readLock, RunLockedError } from '../store/lock.js'
 import { findRun } from '../store/runs.js'
 import { runSession } from './run-session.js'
 
@@ -48,8 +48,8 @@ export function registerResume(program: Command): void {
         }
       }
       // Refuse a run another live process owns before starting any server for it.
-      if (isLocked(dir) && holder) {
-        throw new RunLockedError(`Run ${id} is in use by process ${holder.pid} on ${holder.host}; stop it with \`ocdw stop ${id}\`, or wait for it to end.`)
+      if (await isLockHeld(dir)) {
+        throw new RunLockedError(`Run ${id} is in use by process ${holder?.pid ?? '?'} on ${holder?.host ?? 'this host'}; stop it with \`ocdw stop ${id}\`, or wait for it to end.`)
       }
       let script: string | undefined
       if (flags.script) {
