@@ -77,7 +77,15 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   const view = emptyRunView(runId, parsed.meta.name)
   subject.subscribe((ev) => applyEvent(view, ev))
   const emit = (ev: RuntimeEvent) => subject.next(ev)
-  const recorder = createRunRecorder({ runDir, run: opened.runFile, throttleMs: options.snapshotThrottleMs })
+  // A snapshot/view write that fails (from a timer) ends the run as failed with that sentence, like a journal write.
+  const recorder = createRunRecorder({
+    runDir,
+    run: opened.runFile,
+    throttleMs: options.snapshotThrottleMs,
+    onWriteError: (message) => {
+      if (!finished) actor.send({ type: 'FAIL', error: message })
+    },
+  })
 
   // Every journal append goes through here: when one fails (disk full), the run fails with that sentence instead of
   // crashing, and what was journaled before stays resumable.
@@ -255,8 +263,16 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
     if (final === 'completed') emit({ type: 'run.result', result: scriptResult, at: endedAt })
     if (view.status !== final) emit({ type: 'run.status', runId, status: final, error, at: endedAt })
     for (const w of scriptWarnings) emit({ type: 'log', message: w, level: 'warn', at: endedAt })
-    const summary = summarize(view, runId, runDir, final, final === 'completed' ? scriptResult : null, error, endedAt - startedAt)
-    await recorder.finish({ summary, view, snapshot: actor.getPersistedSnapshot(), result: scriptResult, status: final, error, endedAt })
+    let summary = summarize(view, runId, runDir, final, final === 'completed' ? scriptResult : null, error, endedAt - startedAt)
+    try {
+      await recorder.finish({ summary, view, snapshot: actor.getPersistedSnapshot(), result: scriptResult, status: final, error, endedAt })
+    } catch (err) {
+      // The run's end could not be written (disk full...): say so; `done` still resolves (the plugin must never see
+      // a throw), and what was journaled stays resumable.
+      const message = `The run ended ${final} but its files could not be written in ${runDir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); free disk space, then \`ocdw resume ${runId}\`.`
+      emit({ type: 'run.status', runId, status: 'failed', error: message, at: Date.now() })
+      summary = { ...summary, status: 'failed', result: null, error: message }
+    }
     await control?.close()
     subject.complete()
     opened.release()

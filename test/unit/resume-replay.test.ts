@@ -177,3 +177,26 @@ return out`
     expect(JSON.parse(readFileSync(join(run.runDir, 'run.json'), 'utf8')).options.maxAgents).toBe(3)
   })
 })
+
+describe('run files that cannot be written', () => {
+  it('13.9 a snapshot write failing in its timer fails the run with a sentence instead of crashing the process', async () => {
+    const projectDir = project()
+    const script = `export const meta = { name: 'snapfail' }
+const a = await agent('one')
+const b = await agent('two')
+return [a, b]`
+    const g = gatedExecutor()
+    const run = await startRun({ projectDir, script, executor: g.executor, control: false, snapshotThrottleMs: 20 })
+    await waitFor('agent one in flight', () => g.asked.includes('one'))
+    // snapshot.json becomes a directory that is not empty: every later atomic rename onto it fails.
+    const { mkdirSync, rmSync: rm } = await import('node:fs')
+    rm(join(run.runDir, 'snapshot.json'), { force: true })
+    mkdirSync(join(run.runDir, 'snapshot.json', 'blocker'), { recursive: true })
+    await g.finish('one', 'first')
+    const s = await run.done
+    expect(s.status).toBe('failed')
+    expect(s.error).toMatch(/^Could not write the run's snapshot.* in .*; free disk space or fix the directory, then `ocdw resume` the run/)
+    expect(JSON.parse(readFileSync(join(run.runDir, 'run.json'), 'utf8'))).toMatchObject({ status: 'failed' })
+    expect(readFileSync(join(run.runDir, 'journal.jsonl'), 'utf8')).toContain('"first"')
+  })
+})
