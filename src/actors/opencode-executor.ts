@@ -9,6 +9,7 @@ import type { OpencodeClient } from '@opencode-ai/sdk/v2'
 import type { AgentActivity, AgentCall, AgentExecutor, ExecResult, GateResult, Tokens } from '../machines/types.js'
 import { createEventHub, type EventHub } from './opencode-events.js'
 import { createWorktree } from './worktree.js'
+import { finalFailure, markInfra, modelCause, opencodeCause } from './infra-failure.js'
 
 export interface OpencodeExecutorOptions {
   client: OpencodeClient
@@ -123,7 +124,7 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
     } as never)
     if (created.error || !created.data) {
       const status = created.response?.status
-      throw new AgentFailedError(`OpenCode could not create a session (${describeSdkError(created.error, status)}).`, isTransientStatus(status) || !status)
+      throw markInfra(new AgentFailedError(`OpenCode could not create a session (${describeSdkError(created.error, status)}).`, isTransientStatus(status) || !status), opencodeCause(status, describeSdkError(created.error)))
     }
     const sessionId = (created.data as any).id as string
     emit({ type: 'session', sessionId })
@@ -197,9 +198,12 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
       if (res.error || !res.data) {
         const status = res.response?.status
         // No HTTP status at all means the request never got an answer (connection refused or reset): transient.
-        throw new AgentFailedError(
-          status ? `OpenCode answered the prompt with an error (${describeSdkError(res.error, status)}).` : `Could not reach OpenCode (${describeSdkError(res.error)}).`,
-          isTransientStatus(status) || !status,
+        throw markInfra(
+          new AgentFailedError(
+            status ? `OpenCode answered the prompt with an error (${describeSdkError(res.error, status)}).` : `Could not reach OpenCode (${describeSdkError(res.error)}).`,
+            isTransientStatus(status) || !status,
+          ),
+          opencodeCause(status, describeSdkError(res.error)),
         )
       }
       await Promise.race([idle, new Promise((r) => setTimeout(r, 1500).unref())])
@@ -208,7 +212,7 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
         const err = info.error
         const retryable = err.name === 'APIError' && (err.data?.isRetryable || isTransientStatus(err.data?.statusCode))
         const what = err.name === 'StructuredOutputError' ? 'did not produce output matching the schema' : 'failed'
-        throw new AgentFailedError(`The agent ${what}: ${describeSdkError(err)}.`, retryable)
+        throw markInfra(new AgentFailedError(`The agent ${what}: ${describeSdkError(err)}.`, retryable), modelCause(err))
       }
       const refusal = refused.get(sessionId)
       if (refusal !== undefined) {
@@ -244,7 +248,7 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
       if (signal.aborted) throw new AgentFailedError('The agent was stopped.')
       if (err instanceof AgentFailedError) throw err
       // fetch failures (connection refused/reset) are transient: the server may be restarting.
-      throw new AgentFailedError(`Could not reach OpenCode (${(err as Error).message}).`, true)
+      throw markInfra(new AgentFailedError(`Could not reach OpenCode (${(err as Error).message}).`, true), opencodeCause(undefined, (err as Error).message))
     } finally {
       off()
       clearInterval(stallTimer)
@@ -261,7 +265,8 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
         } catch (err) {
           if (timeout?.aborted && !signal.aborted) throw new AgentFailedError(`The agent did not finish within its timeoutMs of ${call.opts.timeoutMs} ms.`)
           const e = err as AgentFailedError
-          if (signal.aborted || !e.transient || n >= retries) throw err
+          if (signal.aborted) throw err
+          if (!e.transient || n >= retries) throw finalFailure(err, n + 1)
           emit({ type: 'retry', attempt: n + 2, error: e.message })
           const delay = backoffMs * 2 ** n * (0.75 + ((n * 7919) % 50) / 100)
           await new Promise((r) => setTimeout(r, delay))

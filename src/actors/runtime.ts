@@ -252,7 +252,7 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
     if (finished) return (await done)!
     finished = true
     const endedAt = Date.now()
-    const final = (['completed', 'failed', 'stopped', 'denied'].includes(status) ? status : 'failed') as RunSummary['status']
+    const final = (['completed', 'failed', 'stopped', 'denied', 'interrupted'].includes(status) ? status : 'failed') as RunSummary['status']
     // The workflow actor stopped its children when it ended (e.g. an agent restarted after the script had its answer):
     // the surfaces must not show them running for ever.
     for (const a of view.agents) {

@@ -172,6 +172,9 @@ export function createScriptHost(deps: ScriptHostDeps): AgentBackend & { settle(
         at,
       })
       deps.onSettled(ev.key, ev)
+      // The infrastructure failed, not the agent: the run is being interrupted, and the script must not take this
+      // for the agent's answer (resume asks the agent again).
+      if (ev.infrastructure) return
       if (!resolvePending(ev.key, ev.status === 'done' ? (ev.result ?? null) : null)) early.set(ev.key, { ...ev, seq: nextSeq++ })
     },
 

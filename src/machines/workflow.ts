@@ -68,6 +68,8 @@ export type WorkflowEmitted =
       sessionId?: string
       /** The agent's call as the workflow tracks it (a restored agent settles before this process's script asks). */
       call?: AgentCall
+      /** Failed because of the infrastructure: journaled, but the script never sees it (the run is interrupted). */
+      infrastructure?: boolean
     }
   | { type: 'phase.started'; title: string }
   | { type: 'run.status'; status: RunStatus; error?: string }
@@ -93,6 +95,36 @@ export const workflowMachine = setup({
     }),
   },
   actions: {
+    /** Books a finished agent (slot, status, phase counts, spent tokens) and tells the runtime (`agent.settled`). */
+    settleAgent: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'AGENT.FINISHED') return
+      const tracked = context.agents[event.key]
+      if (!tracked || tracked.attempt !== event.attempt) return
+      const from = tracked.status
+      const slot = context.running.indexOf(event.key)
+      if (slot >= 0) context.running.splice(slot, 1)
+      if (from === 'queued') {
+        const w = context.waiting.indexOf(event.key)
+        if (w >= 0) context.waiting.splice(w, 1)
+      }
+      tracked.status = event.status
+      enqueue.stopChild(event.key)
+      if (event.status === 'done') {
+        const out: ExecResult = event.output
+        context.spent += spentOf(out.tokens)
+        enqueue.sendTo(phaseId(tracked.call.phase), { type: 'PHASE.AGENT', from, to: 'done', tokens: out.tokens })
+        enqueue.emit({ type: 'agent.settled', key: event.key, status: 'done', result: out.result, tokens: out.tokens, cost: out.cost, sessionId: out.sessionId, call: tracked.call })
+      } else {
+        enqueue.sendTo(phaseId(tracked.call.phase), { type: 'PHASE.AGENT', from, to: event.status })
+        enqueue.emit({
+          type: 'agent.settled',
+          key: event.key,
+          status: event.status,
+          ...(event.status === 'failed' ? { error: event.error, ...(event.infrastructure ? { infrastructure: true } : {}) } : {}),
+          call: tracked.call,
+        })
+      }
+    }),
     /** Starts queued agents while the semaphore has room and the run is not paused. */
     pump: enqueueActions(({ context, enqueue }) => {
       while (!context.paused && context.running.length < context.concurrency && context.waiting.length > 0) {
@@ -228,39 +260,17 @@ export const workflowMachine = setup({
             'pump',
           ],
         },
-        'AGENT.FINISHED': {
-          actions: [
-            enqueueActions(({ context, event, enqueue }) => {
-              const tracked = context.agents[event.key]
-              if (!tracked || tracked.attempt !== event.attempt) return
-              const from = tracked.status
-              const slot = context.running.indexOf(event.key)
-              if (slot >= 0) context.running.splice(slot, 1)
-              if (from === 'queued') {
-                const w = context.waiting.indexOf(event.key)
-                if (w >= 0) context.waiting.splice(w, 1)
-              }
-              tracked.status = event.status
-              enqueue.stopChild(event.key)
-              if (event.status === 'done') {
-                const out: ExecResult = event.output
-                context.spent += spentOf(out.tokens)
-                enqueue.sendTo(phaseId(tracked.call.phase), { type: 'PHASE.AGENT', from, to: 'done', tokens: out.tokens })
-                enqueue.emit({ type: 'agent.settled', key: event.key, status: 'done', result: out.result, tokens: out.tokens, cost: out.cost, sessionId: out.sessionId, call: tracked.call })
-              } else {
-                enqueue.sendTo(phaseId(tracked.call.phase), { type: 'PHASE.AGENT', from, to: event.status })
-                enqueue.emit({
-                  type: 'agent.settled',
-                  key: event.key,
-                  status: event.status,
-                  ...(event.status === 'failed' ? { error: event.error } : {}),
-                  call: tracked.call,
-                })
-              }
-            }),
-            'pump',
-          ],
-        },
+        'AGENT.FINISHED': [
+          {
+            // An infrastructure failure ends the run as interrupted: no new agent starts, what finished is kept, and
+            // resume continues once the cause is gone. The script never sees this agent's outcome.
+            target: '#workflow.interrupted',
+            guard: ({ context, event }) =>
+              event.status === 'failed' && event.infrastructure === true && context.agents[event.key]?.attempt === event.attempt,
+            actions: ['settleAgent', enqueueActions(({ enqueue, event }) => enqueue.assign({ error: interruptedMessage((event as { error: string }).error) }))],
+          },
+          { actions: ['settleAgent', 'pump'] },
+        ],
         'AGENT.RESTARTED': {
           actions: enqueueActions(({ context, event, enqueue }) => {
             const tracked = context.agents[event.key]
@@ -305,6 +315,10 @@ export const workflowMachine = setup({
       type: 'final',
       entry: enqueueActions(({ enqueue }) => enqueue.emit({ type: 'run.status', status: 'stopped' })),
     },
+    interrupted: {
+      type: 'final',
+      entry: enqueueActions(({ context, enqueue }) => enqueue.emit({ type: 'run.status', status: 'interrupted', error: context.error })),
+    },
     denied: {
       type: 'final',
       entry: enqueueActions(({ enqueue }) => enqueue.emit({ type: 'run.status', status: 'denied' })),
@@ -312,6 +326,11 @@ export const workflowMachine = setup({
   },
   output: ({ context }) => ({ result: context.result }),
 })
+
+/** The sentence a run interrupted by its infrastructure ends with. */
+export function interruptedMessage(cause: string): string {
+  return `The run was interrupted because ${cause.replace(/[.\s]+$/, '')}; the agents that finished are kept, and \`ocdw resume\` continues the run once that is fixed.`
+}
 
 export type WorkflowSnapshot = SnapshotFrom<typeof workflowMachine>
 

@@ -200,3 +200,39 @@ return [a, b]`
     expect(readFileSync(join(run.runDir, 'journal.jsonl'), 'utf8')).toContain('"first"')
   })
 })
+
+describe('infrastructure failures', () => {
+  it('13.6 an infrastructure failure interrupts the run (no null for the script), keeps what finished, and resume completes it', async () => {
+    const projectDir = project()
+    const { InfrastructureError } = await import('../../src/actors/infra-failure.js')
+    const script = `export const meta = { name: 'infra' }
+const a = await agent('first')
+const b = await agent('second')
+if (b === null) log('the script saw null')
+const c = await agent('third')
+return [a, b, c]`
+    let down = true
+    const asked: string[] = []
+    const executor: AgentExecutor = {
+      async run(call) {
+        asked.push(call.prompt)
+        if (call.prompt === 'second' && down) throw new InfrastructureError('OpenCode could not be reached (ECONNREFUSED), still after 4 attempts')
+        return { result: `ok ${call.prompt}`, tokens: TOKENS, cost: 0 }
+      },
+    }
+    const run = await startRun({ projectDir, script, executor, control: false })
+    const s = await run.done
+    expect(s.status).toBe('interrupted')
+    expect(s.error).toMatch(/^The run was interrupted because OpenCode could not be reached \(ECONNREFUSED\), still after 4 attempts; the agents that finished are kept, and `ocdw resume` continues the run once that is fixed\.$/)
+    expect(asked).toEqual(['first', 'second'])
+    expect(run.view().log.some((l) => /saw null/.test(l.message))).toBe(false)
+    expect(JSON.parse(readFileSync(join(run.runDir, 'run.json'), 'utf8')).status).toBe('interrupted')
+
+    down = false
+    const resumed = await startRun({ projectDir, resumeRunId: run.runId, executor, control: false })
+    const s2 = await resumed.done
+    expect(s2.status).toBe('completed')
+    expect(s2.result).toEqual(['ok first', 'ok second', 'ok third'])
+    expect(asked).toEqual(['first', 'second', 'second', 'third'])
+  })
+})
