@@ -76,7 +76,7 @@ export function stallMsFromEnv(env: NodeJS.ProcessEnv = process.env): number | u
   return n
 }
 
-export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecutor & { close(): void } {
+export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecutor & { close(): void; drainStops(timeoutMs: number): Promise<number> } {
   const { client, directory } = o
   const retries = o.retries ?? 3
   const backoffMs = o.backoffMs ?? 500
@@ -88,6 +88,9 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
   /** Sessions whose permission request was rejected, with what was asked: the agent did not do its job. */
   const refused = new Map<string, string>()
   const permissionNames = new Map<string, string>()
+  /** Stops waiting for a safe moment to reach OpenCode (see stopSession): a process that ends must wait for them, or
+   *  a server it does not own (--server) keeps running the session's next tool (issue 13.8). */
+  const pendingStops = new Set<Promise<void>>()
 
   /**
    * Stops an agent's session on OpenCode. opencode 1.18.33 breaks every later prompt of the server ("All fibers
@@ -97,15 +100,22 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
    * aborted either way, so the agent itself stops at once.
    */
   function stopSession(hubNow: EventHub, sessionId: string, dir: string, toolRunning: ReadonlySet<string>): void {
-    const abort = () => void client.session.abort({ sessionID: sessionId, directory: dir }).catch(() => undefined)
-    if (toolRunning.size > 0) return abort()
-    const giveUp = setTimeout(() => off(), 30 * 60_000)
+    const aborting = () => client.session.abort({ sessionID: sessionId, directory: dir }).then(() => undefined, () => undefined)
+    const track = (p: Promise<void>) => {
+      pendingStops.add(p)
+      void p.finally(() => pendingStops.delete(p))
+    }
+    if (toolRunning.size > 0) return track(aborting())
+    let done!: () => void
+    track(new Promise<void>((r) => (done = r)))
+    const giveUp = setTimeout(() => (off(), done()), 30 * 60_000)
     giveUp.unref()
     const off = hubNow.on(sessionId, (ev) => {
       const p = ev.properties
       const toolStarts = ev.type === 'message.part.updated' && p.part?.type === 'tool' && (p.part.state?.status === 'running' || p.part.state?.status === 'pending')
       const idle = ev.type === 'session.idle' || (ev.type === 'session.status' && p.status?.type === 'idle')
-      if (toolStarts) abort()
+      if (toolStarts) void aborting().then(done)
+      else if (idle) done()
       if (toolStarts || idle) {
         clearTimeout(giveUp)
         off()
@@ -298,6 +308,15 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
 
     async shell(command, opts): Promise<GateResult> {
       return runGate(client, directory, command, opts?.timeoutMs, o.parentSessionId)
+    },
+
+    /** Waits (at most timeoutMs) until every stopped session was aborted or went idle; returns how many were left. */
+    async drainStops(timeoutMs: number): Promise<number> {
+      if (pendingStops.size === 0) return 0
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([Promise.all([...pendingStops]), new Promise((r) => (timer = setTimeout(r, timeoutMs)))])
+      clearTimeout(timer)
+      return pendingStops.size
     },
 
     close() {
