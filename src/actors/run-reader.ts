@@ -38,7 +38,8 @@ export async function listRunFacts(projectDir: string): Promise<ListedRun[]> {
     listRuns(projectDir).map(async ({ dir, run }) => {
       const live = isLive(dir)
       let view: RunView | undefined
-      if (live) view = await fetchLiveView(dir).catch(() => undefined)
+      // A live process that does not answer within a few seconds is listed from its files instead.
+      if (live) view = await Promise.race([fetchLiveView(dir).catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), 3000).unref())])
       return listed(dir, run, live, view ?? diskView(dir, run, live))
     }),
   )

@@ -79,12 +79,19 @@ export function isLocked(runDir: string): boolean {
 export async function acquireLock(runDir: string): Promise<RunLock> {
   if (!ABSTRACT) return acquireFileLock(runDir)
   const server: Server = createServer((socket) => socket.destroy())
-  await new Promise<void>((resolve, reject) => {
+  const bound = await new Promise<true | Error>((resolve) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(err.code === 'EADDRINUSE' ? new RunLockedError(lockedMessage(runDir, readLock(runDir))) : err)
+      resolve(err.code === 'EADDRINUSE' ? new RunLockedError(lockedMessage(runDir, readLock(runDir))) : err)
     })
-    server.listen(lockName(runDir), () => resolve())
+    try {
+      server.listen(lockName(runDir), () => resolve(true))
+    } catch (err) {
+      resolve(err as Error)
+    }
   })
+  if (bound instanceof RunLockedError) throw bound
+  // A runtime without abstract sockets (the plugin runs inside OpenCode's own runtime): the file lock instead.
+  if (bound !== true) return acquireFileLock(runDir)
   server.unref()
   // A lock file from another host (a shared file system) is one this host cannot check: refuse rather than guess.
   const held = readLock(runDir)

@@ -186,6 +186,12 @@ return [first !== null, two, three]
     expect(report).toContain(`- elapsed: ${(after / 1000).toFixed(1)} s`)
   })
 
+  it('13.3 `ocdw resume --help` offers only flags that act on a resume', () => {
+    const help = sb.run(['resume', '--help']).stdout
+    for (const flag of ['--script', '--concurrency', '--max-agents', '--budget', '--offline', '--server', '--model', '--json']) expect(help).toContain(flag)
+    for (const flag of ['--args', '--detach', '--name']) expect(help).not.toContain(flag)
+  })
+
   it('13.12 `ocdw ls | head -1` ends quietly', () => {
     // Enough runs that ls is still writing when head has gone.
     for (let i = 0; i < 1500; i++) {
