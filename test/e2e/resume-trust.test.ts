@@ -186,6 +186,32 @@ return [first !== null, two, three]
     expect(report).toContain(`- elapsed: ${(after / 1000).toFixed(1)} s`)
   })
 
+  it('16.4 `ocdw resume --script edited.js`: the unchanged leading call answers from the journal, the edited rest runs live', () => {
+    const log = join(sb.root, 'edit-model.log')
+    const v1 = `export const meta = { name: 'edit-then-resume' }
+const survey = await agent('edit survey')
+const change = await agent('edit change: ' + survey.length)
+return [survey, change]
+`
+    writeFileSync(join(sb.project, 'edit.js'), v1)
+    const first = sb.run(['run', '--script', 'edit.js', '--offline', '--yes', '--json'], { env: { OCDW_OFFLINE_LOG: log } })
+    expect(first.code, first.stderr).toBe(0)
+    const { runId } = parseJsonOut(first.stdout)
+    writeFileSync(join(sb.project, 'edited.js'), v1.replace("'edit change: '", "'edit change carefully: '"))
+    // Without approval there is no terminal to ask in: refused with a sentence, nothing runs.
+    const refused = sb.run(['resume', runId, '--script', 'edited.js', '--offline'])
+    expect(refused.code).toBe(3)
+    expect(refused.stderr).toMatch(/needs approval and there is no terminal to ask in; run again with --yes/)
+    const resumed = sb.run(['resume', runId, '--script', 'edited.js', '--yes', '--offline', '--json'], { env: { OCDW_OFFLINE_LOG: log } })
+    expect(resumed.code, resumed.stderr).toBe(0)
+    const s = parseJsonOut(resumed.stdout)
+    expect(s.agents.cached).toBe(1)
+    expect(s.result[1]).not.toBe(parseJsonOut(first.stdout).result[1])
+    expect(asked(log, 'edit survey')).toBe(1)
+    expect(asked(log, `edit change carefully: ${s.result[0].length}`)).toBe(1)
+    expect(readFileSync(join(sb.project, '.opencode/workflows/runs', runId, 'script.js'), 'utf8')).toContain('edit change carefully')
+  })
+
   it('13.3 `ocdw resume --help` offers only flags that act on a resume', () => {
     const help = sb.run(['resume', '--help']).stdout
     for (const flag of ['--script', '--concurrency', '--max-agents', '--budget', '--offline', '--server', '--model', '--json']) expect(help).toContain(flag)
