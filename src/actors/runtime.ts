@@ -293,6 +293,8 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   }
 
   actor.start()
+  // A run killed while paused comes back paused from its snapshot: `ocdw resume` means go on.
+  if (opened.snapshot && runStatusOf(actor.getSnapshot() as never) === 'paused') actor.send({ type: 'RESUME' })
   if (options.control !== false) control = await startControlServer({ runDir, getView: () => view, events: subject, onCommand: send })
   actor.send({ type: 'SCRIPT.READY' } as never)
 

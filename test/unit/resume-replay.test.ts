@@ -178,6 +178,31 @@ return out`
   })
 })
 
+describe('resuming a run killed while paused', () => {
+  it('13.12 it goes on (resume means continue), rather than coming back paused with nobody to unpause it', async () => {
+    const projectDir = project()
+    const script = `export const meta = { name: 'paused-kill' }
+const a = await agent('one')
+const b = await agent('two')
+return [a, b]`
+    const g = gatedExecutor()
+    const run = await startRun({ projectDir, script, executor: g.executor, control: false, snapshotThrottleMs: 20 })
+    await waitFor('agent one in flight', () => g.asked.includes('one'))
+    run.send({ type: 'PAUSE' })
+    const snapPath = join(run.runDir, 'snapshot.json')
+    await waitFor('a paused snapshot', () => /"paused":true/.test(readFileSync(snapPath, 'utf8')))
+    const files = ['snapshot.json', 'journal.jsonl', 'run.json'].map((f) => [f, readFileSync(join(run.runDir, f), 'utf8')] as const)
+    run.send({ type: 'STOP' })
+    await run.done
+    for (const [f, text] of files) writeFileSync(join(run.runDir, f), text)
+    const executor = createInstantExecutor()
+    const resumed = await startRun({ projectDir, resumeRunId: run.runId, executor, control: false })
+    const s = await resumed.done
+    expect(s.status).toBe('completed')
+    expect(s.result).toEqual(['done: one', 'done: two'])
+  })
+})
+
 describe('run files that cannot be written', () => {
   it('13.9 a snapshot write failing in its timer fails the run with a sentence instead of crashing the process', async () => {
     const projectDir = project()
