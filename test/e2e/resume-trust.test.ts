@@ -29,7 +29,7 @@ const runDirOf = (sb: Sandbox, marker: string) => {
 const lsEntry = (sb: Sandbox, id: string) => parseJsonOut(sb.run(['ls', '--json']).stdout).find((r: any) => r.id === id)
 const showJson = (sb: Sandbox, id: string) => parseJsonOut(sb.run(['show', id, '--json']).stdout)
 
-describe('runs you can trust, on the real server', () => {
+describe('runs you can trust, on the real server', { timeout: 400_000 }, () => {
   let sb: Sandbox
   beforeAll(() => {
     sb = makeSandbox('ocdw-trust-')
@@ -233,7 +233,7 @@ return [survey, change]
   })
 })
 
-describe('13.8 stop on a server ocdw does not own', () => {
+describe('13.8 stop on a server ocdw does not own', { timeout: 300_000 }, () => {
   let sb: Sandbox
   let bed: OfflineTestbed
   beforeAll(async () => {
