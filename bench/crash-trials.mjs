@@ -1,6 +1,8 @@
-// trial:crash: a 40-agent run on the real `opencode serve` + offline model (with latency) is killed with SIGKILL at a
-// random moment, then `ocdw resume`d; 10 trials (TRIALS=n). Each trial must complete, ask the model again for no agent
-// the journal already held, and return the same result as an uninterrupted run (the baseline, run first).
+// trial:crash: a 40-agent run on the real `opencode serve` + offline model (with latency) is killed with SIGKILL, then
+// `ocdw resume`d; 10 trials (TRIALS=n), rotating three kinds: killed at a random moment; killed while its gate() runs;
+// killed at a random moment and then killed again while the resume's restored (in-flight) agents run, then resumed
+// again. Each trial must complete, never ask the model again for an agent the journal held at a kill, ask each agent
+// at most once more per kill it was in flight for, and return the same result as an uninterrupted run (the baseline).
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -16,6 +18,7 @@ writeFileSync(rules, JSON.stringify({ latencyMs: 250, rules: [] }))
 const script = `export const meta = { name: 'crash-trial', phases: [{ title: 'Ask' }, { title: 'Check' }] }
 phase('Ask')
 const answers = await parallel(Array.from({ length: ${AGENTS / 2} }, (_, i) => () => agent('trial question ' + i, { label: 'q' + i })))
+await gate('sleep 2')
 const checks = await pipeline(answers, (a, _item, i) => agent('trial check ' + i + ': ' + a, { label: 'c' + i, phase: 'Check' }))
 return checks.map((c) => (c === null ? null : c.length))
 `
@@ -37,7 +40,7 @@ function sandbox(name) {
 }
 
 const ARGS = ['run', '--script', 'trial.js', '--offline', '--yes', '--json', '--concurrency', '4']
-const journalOf = (runDir) => readFileSync(join(runDir, 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).flatMap((l) => { try { return [JSON.parse(l)] } catch { return [] } })
+const journalOf = (runDir) => (existsSync(join(runDir, 'journal.jsonl')) ? readFileSync(join(runDir, 'journal.jsonl'), 'utf8') : '').split('\n').filter(Boolean).flatMap((l) => { try { return [JSON.parse(l)] } catch { return [] } })
 const asked = (log) => readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.kind !== 'title')
 
 const t0 = performance.now()
@@ -48,21 +51,60 @@ const baseline = JSON.parse(baseRun.stdout)
 const baselineMs = performance.now() - t0
 console.log(`baseline: ${baseline.status}, ${baseline.agents.done} agents, ${(baselineMs / 1000).toFixed(1)} s`)
 
+const KINDS = ['random moment', 'during the gate', 'again during restored agents']
+const runIdIn = (project) => {
+  const runs = join(project, '.opencode/workflows/runs')
+  return existsSync(runs) ? readdirSync(runs)[0] : undefined
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+async function until(probe, timeoutMs) {
+  const end = Date.now() + timeoutMs
+  while (Date.now() < end) {
+    if (probe()) return true
+    await sleep(50)
+  }
+  return false
+}
+async function killGroup(child) {
+  try { process.kill(-child.pid, 'SIGKILL') } catch { /* already ended */ }
+  await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.on('exit', r)))
+}
+
 let passed = 0
 const resumeMs = []
 for (let t = 1; t <= TRIALS; t++) {
+  const kind = KINDS[(t - 1) % KINDS.length]
   const sb = sandbox(`trial-${t}`)
-  const killAt = 1500 + random() * Math.max(1000, baselineMs - 3500)
   const child = spawn(process.execPath, [BIN, ...ARGS], { cwd: sb.project, env: sb.env, detached: true, stdio: 'ignore' })
-  await new Promise((r) => setTimeout(r, killAt))
-  try { process.kill(-child.pid, 'SIGKILL') } catch { /* already ended */ }
-  await new Promise((r) => child.exitCode !== null ? r() : child.on('exit', r))
-  spawnSync('pkill', ['-KILL', '-f', `${sb.project}`]) // nothing should match; belt and braces for orphans
-  const runs = join(sb.project, '.opencode/workflows/runs')
-  const id = existsSync(runs) ? readdirSync(runs)[0] : undefined
-  if (!id) { console.log(`trial ${t}: killed at ${killAt.toFixed(0)} ms before the run existed; counted as passed (nothing to resume)`); passed++; continue }
-  const doneBefore = journalOf(join(runs, id)).filter((e) => e.t === 'agent.done')
-  const callsBefore = existsSync(sb.log) ? asked(sb.log).length : 0
+  let killAt
+  if (kind === 'during the gate') {
+    // All questions journaled and no check started yet: the gate is running.
+    await until(() => {
+      const id = runIdIn(sb.project)
+      if (!id) return false
+      const j = journalOf(join(sb.project, '.opencode/workflows/runs', id))
+      return j.filter((e) => e.t === 'agent.done').length >= AGENTS / 2
+    }, baselineMs * 3)
+    killAt = 'gate'
+  } else {
+    killAt = 1500 + random() * Math.max(1000, baselineMs - 3500)
+    await sleep(killAt)
+  }
+  await killGroup(child)
+  const id = runIdIn(sb.project)
+  if (!id) { console.log(`trial ${t}: killed (${kind}) before the run existed; counted as passed (nothing to resume)`); passed++; continue }
+  const runDir = join(sb.project, '.opencode/workflows/runs', id)
+  // What the journal held at each kill, and how many model requests had been made by then.
+  const kills = [{ done: new Set(journalOf(runDir).filter((e) => e.t === 'agent.done').map((e) => e.key)), asked: existsSync(sb.log) ? asked(sb.log).length : 0 }]
+  const doneBefore = journalOf(runDir).filter((e) => e.t === 'agent.done')
+  const callsBefore = kills[0].asked
+  if (kind === 'again during restored agents') {
+    // Resume, and kill it while the agents restored from the snapshot are at the model again.
+    const again = spawn(process.execPath, [BIN, 'resume', id, '--offline', '--json'], { cwd: sb.project, env: sb.env, detached: true, stdio: 'ignore' })
+    await until(() => existsSync(sb.log) && asked(sb.log).length > callsBefore, 60_000)
+    await killGroup(again)
+    kills.push({ done: new Set(journalOf(runDir).filter((e) => e.t === 'agent.done').map((e) => e.key)), asked: existsSync(sb.log) ? asked(sb.log).length : 0 })
+  }
   const r0 = performance.now()
   const res = spawnSync(process.execPath, [BIN, 'resume', id, '--offline', '--json'], { cwd: sb.project, env: sb.env, encoding: 'utf8' })
   resumeMs.push(performance.now() - r0)
@@ -72,16 +114,28 @@ for (let t = 1; t <= TRIALS; t++) {
   if (summary && summary.status !== 'completed') problems.push(`resume ended ${summary.status}: ${summary.error}`)
   if (summary && JSON.stringify(summary.result) !== JSON.stringify(baseline.result)) problems.push('the result differs from the uninterrupted run')
   const calls = asked(sb.log)
-  const prompts = new Map()
-  for (const e of calls) prompts.set(e.lastUser, (prompts.get(e.lastUser) ?? 0) + 1)
-  const doneKeys = new Set(doneBefore.map((e) => e.key))
-  const agents = JSON.parse(readFileSync(join(runs, id, 'view.json'), 'utf8')).agents
-  for (const a of agents) if (doneKeys.has(a.key) && (prompts.get(a.prompt) ?? 0) > 1) problems.push(`"${a.prompt.slice(0, 40)}" was asked ${prompts.get(a.prompt)} times though the journal held it`)
-  if (summary && summary.agents.cached !== doneBefore.length) problems.push(`cached ${summary.agents.cached}, journal held ${doneBefore.length}`)
-  if (problems.length) console.log(`trial ${t}: FAILED (killed at ${killAt.toFixed(0)} ms, ${doneBefore.length} journaled)\n  ${problems.join('\n  ')}`)
+  const agents = JSON.parse(readFileSync(join(runDir, 'view.json'), 'utf8')).agents
+  const promptOf = new Map(agents.map((a) => [a.key, a.prompt]))
+  const count = (from) => {
+    const m = new Map()
+    for (const e of calls.slice(from)) m.set(e.lastUser, (m.get(e.lastUser) ?? 0) + 1)
+    return m
+  }
+  // Never asked again after a kill at which the journal held it.
+  for (const k of kills) {
+    const after = count(k.asked)
+    for (const key of k.done) {
+      const p = promptOf.get(key)
+      if (p && (after.get(p) ?? 0) > 0) problems.push(`"${p.slice(0, 40)}" was asked again though the journal held it`)
+    }
+  }
+  // At most one new attempt per kill it was in flight for (13.1): never more than 1 + kills requests in all.
+  for (const [p, n] of count(0)) if (n > 1 + kills.length) problems.push(`"${String(p).slice(0, 40)}" was asked ${n} times over ${kills.length} kill(s)`)
+  if (summary && summary.agents.cached < doneBefore.length) problems.push(`cached ${summary.agents.cached}, journal held ${doneBefore.length} at the first kill`)
+  if (problems.length) console.log(`trial ${t} (${kind}): FAILED (killed at ${killAt === 'gate' ? 'the gate' : killAt.toFixed(0) + ' ms'}, ${doneBefore.length} journaled)\n  ${problems.join('\n  ')}`)
   else {
     passed++
-    console.log(`trial ${t}: ok — killed at ${killAt.toFixed(0)} ms with ${doneBefore.length}/${AGENTS} journaled; resume made ${calls.length - callsBefore} model calls for the ${AGENTS - doneBefore.length} unfinished agents, ${summary.agents.cached} answered from the journal, ${(resumeMs.at(-1) / 1000).toFixed(1)} s`)
+    console.log(`trial ${t} (${kind}): ok — killed at ${killAt === 'gate' ? 'the gate' : killAt.toFixed(0) + ' ms'} with ${doneBefore.length}/${AGENTS} journaled${kills.length > 1 ? `, then again with ${kills[1].done.size}` : ''}; resume made ${calls.length - kills.at(-1).asked} model calls, ${summary.agents.cached} answered from the journal, ${(resumeMs.at(-1) / 1000).toFixed(1)} s`)
   }
 }
 rmSync(root, { recursive: true, force: true })

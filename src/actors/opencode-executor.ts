@@ -10,6 +10,7 @@ import type { AgentActivity, AgentCall, AgentExecutor, ExecResult, GateResult, T
 import { createEventHub, type EventHub } from './opencode-events.js'
 import { createWorktree } from './worktree.js'
 import { AgentTargetError, createAgentTargets } from './agent-target.js'
+import { finalFailure, markInfra, modelCause, opencodeCause } from './infra-failure.js'
 
 export interface OpencodeExecutorOptions {
   client: OpencodeClient
@@ -76,7 +77,7 @@ export function stallMsFromEnv(env: NodeJS.ProcessEnv = process.env): number | u
   return n
 }
 
-export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecutor & { close(): void } {
+export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecutor & { close(): void; drainStops(timeoutMs: number): Promise<number> } {
   const { client, directory } = o
   const retries = o.retries ?? 3
   const backoffMs = o.backoffMs ?? 500
@@ -90,6 +91,9 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
   /** Sessions whose permission request was rejected, with what was asked: the agent did not do its job. */
   const refused = new Map<string, string>()
   const permissionNames = new Map<string, string>()
+  /** Stops waiting for a safe moment to reach OpenCode (see stopSession): a process that ends must wait for them, or
+   *  a server it does not own (--server) keeps running the session's next tool (issue 13.8). */
+  const pendingStops = new Set<Promise<void>>()
 
   /**
    * Stops an agent's session on OpenCode. opencode 1.18.33 breaks every later prompt of the server ("All fibers
@@ -99,15 +103,22 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
    * aborted either way, so the agent itself stops at once.
    */
   function stopSession(hubNow: EventHub, sessionId: string, dir: string, toolRunning: ReadonlySet<string>): void {
-    const abort = () => void client.session.abort({ sessionID: sessionId, directory: dir }).catch(() => undefined)
-    if (toolRunning.size > 0) return abort()
-    const giveUp = setTimeout(() => off(), 30 * 60_000)
+    const aborting = () => client.session.abort({ sessionID: sessionId, directory: dir }).then(() => undefined, () => undefined)
+    const track = (p: Promise<void>) => {
+      pendingStops.add(p)
+      void p.finally(() => pendingStops.delete(p))
+    }
+    if (toolRunning.size > 0) return track(aborting())
+    let done!: () => void
+    track(new Promise<void>((r) => (done = r)))
+    const giveUp = setTimeout(() => (off(), done()), 30 * 60_000)
     giveUp.unref()
     const off = hubNow.on(sessionId, (ev) => {
       const p = ev.properties
       const toolStarts = ev.type === 'message.part.updated' && p.part?.type === 'tool' && (p.part.state?.status === 'running' || p.part.state?.status === 'pending')
       const idle = ev.type === 'session.idle' || (ev.type === 'session.status' && p.status?.type === 'idle')
-      if (toolStarts) abort()
+      if (toolStarts) void aborting().then(done)
+      else if (idle) done()
       if (toolStarts || idle) {
         clearTimeout(giveUp)
         off()
@@ -131,7 +142,7 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
     } as never)
     if (created.error || !created.data) {
       const status = created.response?.status
-      throw new AgentFailedError(`OpenCode could not create a session (${describeSdkError(created.error, status)}).`, isTransientStatus(status) || !status)
+      throw markInfra(new AgentFailedError(`OpenCode could not create a session (${describeSdkError(created.error, status)}).`, isTransientStatus(status) || !status), opencodeCause(status, describeSdkError(created.error)))
     }
     const sessionId = (created.data as any).id as string
     emit({ type: 'session', sessionId })
@@ -207,9 +218,12 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
         // The prompt never ran: drop its session so a failed (or retried) agent leaves no empty session behind.
         if (status) void client.session.delete({ sessionID: sessionId, directory } as never).catch(() => undefined)
         // No HTTP status at all means the request never got an answer (connection refused or reset): transient.
-        throw new AgentFailedError(
-          status ? `OpenCode answered the prompt with an error (${describeSdkError(res.error, status)}).` : `Could not reach OpenCode (${describeSdkError(res.error)}).`,
-          isTransientStatus(status) || !status,
+        throw markInfra(
+          new AgentFailedError(
+            status ? `OpenCode answered the prompt with an error (${describeSdkError(res.error, status)}).` : `Could not reach OpenCode (${describeSdkError(res.error)}).`,
+            isTransientStatus(status) || !status,
+          ),
+          opencodeCause(status, describeSdkError(res.error)),
         )
       }
       await Promise.race([idle, new Promise((r) => setTimeout(r, 1500).unref())])
@@ -218,7 +232,7 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
         const err = info.error
         const retryable = err.name === 'APIError' && (err.data?.isRetryable || isTransientStatus(err.data?.statusCode))
         const what = err.name === 'StructuredOutputError' ? 'did not produce output matching the schema' : 'failed'
-        throw new AgentFailedError(`The agent ${what}: ${describeSdkError(err)}.`, retryable)
+        throw markInfra(new AgentFailedError(`The agent ${what}: ${describeSdkError(err)}.`, retryable), modelCause(err))
       }
       const refusal = refused.get(sessionId)
       if (refusal !== undefined) {
@@ -254,7 +268,7 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
       if (signal.aborted) throw new AgentFailedError('The agent was stopped.')
       if (err instanceof AgentFailedError) throw err
       // fetch failures (connection refused/reset) are transient: the server may be restarting.
-      throw new AgentFailedError(`Could not reach OpenCode (${(err as Error).message}).`, true)
+      throw markInfra(new AgentFailedError(`Could not reach OpenCode (${(err as Error).message}).`, true), opencodeCause(undefined, (err as Error).message))
     } finally {
       off()
       clearInterval(stallTimer)
@@ -271,7 +285,8 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
         } catch (err) {
           if (timeout?.aborted && !signal.aborted) throw new AgentFailedError(`The agent did not finish within its timeoutMs of ${call.opts.timeoutMs} ms.`)
           const e = err as AgentFailedError
-          if (signal.aborted || !e.transient || n >= retries) throw err
+          if (signal.aborted) throw err
+          if (!e.transient || n >= retries) throw finalFailure(err, n + 1)
           emit({ type: 'retry', attempt: n + 2, error: e.message })
           const delay = backoffMs * 2 ** n * (0.75 + ((n * 7919) % 50) / 100)
           await new Promise((r) => setTimeout(r, delay))
@@ -303,6 +318,15 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
 
     async shell(command, opts): Promise<GateResult> {
       return runGate(client, directory, command, opts?.timeoutMs, o.parentSessionId)
+    },
+
+    /** Waits (at most timeoutMs) until every stopped session was aborted or went idle; returns how many were left. */
+    async drainStops(timeoutMs: number): Promise<number> {
+      if (pendingStops.size === 0) return 0
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([Promise.all([...pendingStops]), new Promise((r) => (timer = setTimeout(r, timeoutMs)))])
+      clearTimeout(timer)
+      return pendingStops.size
     },
 
     close() {

@@ -1,18 +1,19 @@
 // Opening a run: a new one (parse, create the run dir, lock, write script.js and run.json) or an existing one to
 // resume (lock, read its script, journal and snapshot). Bad input is refused before anything is written.
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { parseScript, type ParsedScript } from '../script/meta.js'
 import { writeFileAtomic } from '../store/atomic.js'
-import { completedFromJournal, readJournal } from '../store/journal.js'
+import { completedFromJournal, JOURNAL_FILE, readJournal } from '../store/journal.js'
 import { acquireLock } from '../store/lock.js'
 import { ensureRunsIgnored, newRunId, runDir as runDirOf } from '../store/paths.js'
 import { readRunFile, writeRunFile, type RunFile } from '../store/run-file.js'
 import { findRun } from '../store/runs.js'
 import { readSnapshot } from '../store/snapshot.js'
 import { reconcileSnapshot } from '../machines/workflow.js'
+import { runElapsedMs } from '../machines/run-facts.js'
 import type { CachedAgent } from './script-host.js'
 import { DEFAULT_MAX_AGENTS, defaultConcurrency, type StartRunOptions } from './runtime.js'
 
@@ -24,6 +25,8 @@ export interface OpenedRun {
   options: { concurrency: number; maxAgents: number; budget: number | null }
   /** Agents completed in an earlier attempt of this run, by key (resume). */
   cached: Map<string, CachedAgent>
+  /** The script was edited for this resume: journal answers serve only the leading calls that are unchanged. */
+  edited: boolean
   /** The workflow actor's persisted snapshot to restore, when the run was interrupted mid-way. */
   snapshot?: unknown
   runFile: RunFile
@@ -36,14 +39,14 @@ export async function openRun(o: StartRunOptions): Promise<OpenedRun> {
   return o.resumeRunId ? openExisting(o, o.resumeRunId) : openNew(o)
 }
 
-function openNew(o: StartRunOptions): OpenedRun {
+async function openNew(o: StartRunOptions): Promise<OpenedRun> {
   if (o.script === undefined) throw new Error('A new run needs a script.')
   const parsed = parseScript(o.script)
   const runId = newRunId(new Date(), () => randomBytes(8).readBigUInt64BE().toString(36).slice(0, 6).padStart(6, '0'))
   const runDir = runDirOf(o.projectDir, runId)
   mkdirSync(join(runDir, 'agents'), { recursive: true })
   ensureRunsIgnored(o.projectDir)
-  const lock = acquireLock(runDir)
+  const lock = await acquireLock(runDir)
   const options = {
     concurrency: o.concurrency ?? defaultConcurrency(),
     maxAgents: o.maxAgents ?? DEFAULT_MAX_AGENTS,
@@ -64,30 +67,53 @@ function openNew(o: StartRunOptions): OpenedRun {
   } as RunFile
   writeFileAtomic(join(runDir, 'script.js'), o.script)
   writeRunFile(runDir, runFile)
-  return { runId, runDir, parsed, args: o.args, options, cached: new Map(), runFile, problems: [], release: () => lock.release() }
+  return { runId, runDir, parsed, args: o.args, options, cached: new Map(), edited: false, runFile, problems: [], release: () => lock.release() }
 }
 
-function openExisting(o: StartRunOptions, runIdOrPrefix: string): OpenedRun {
+async function openExisting(o: StartRunOptions, runIdOrPrefix: string): Promise<OpenedRun> {
   const found = findRun(o.projectDir, runIdOrPrefix)
   const runDir = found.dir
-  const lock = acquireLock(runDir)
+  const lock = await acquireLock(runDir)
   try {
     const runFile = readRunFile(runDir)
-    const source = readFileSync(join(runDir, 'script.js'), 'utf8')
+    const original = readFileSync(join(runDir, 'script.js'), 'utf8')
+    // Edit, then resume: the edited script replaces script.js (the previous one is kept beside it).
+    const edited = o.script !== undefined && o.script !== original
+    const source = edited ? o.script! : original
     const parsed = parseScript(source)
     const { entries, problems } = readJournal(runDir)
     const cached = new Map<string, CachedAgent>()
-    for (const [key, c] of completedFromJournal(entries)) cached.set(key, c as CachedAgent)
+    let seq = 0
+    for (const [key, c] of completedFromJournal(entries)) cached.set(key, { ...(c as CachedAgent), seq: seq++ })
     const snap = readSnapshot(runDir) as { snapshot?: { status?: string }; warning?: string } | undefined
-    // Only an interrupted actor is restored; a finished or stopped run starts a fresh actor (its agents still
-    // answer from the journal).
-    const snapshot = snap?.snapshot && snap.snapshot.status === 'active' ? reconcileSnapshot(snap.snapshot, new Set(cached.keys())) : undefined
     const options = {
       concurrency: o.concurrency ?? runFile.options.concurrency ?? defaultConcurrency(),
       maxAgents: o.maxAgents ?? runFile.options.maxAgents ?? DEFAULT_MAX_AGENTS,
       budget: o.budget !== undefined ? o.budget : (runFile.options.budget ?? null),
     }
-    const resumed: RunFile = { ...runFile, status: 'running', endedAt: undefined, error: undefined, pid: process.pid, options: { ...runFile.options, ...options } }
+    // Only an interrupted actor is restored; a finished or stopped run starts a fresh actor (its agents still
+    // answer from the journal), and so does an edited script (the old one's in-flight agents may not exist in it).
+    const snapshot =
+      !edited && snap?.snapshot && snap.snapshot.status === 'active'
+        ? reconcileSnapshot(snap.snapshot, new Set(cached.keys()), { concurrency: options.concurrency, maxAgents: options.maxAgents, budgetTotal: options.budget })
+        : undefined
+    if (edited) {
+      writeFileAtomic(join(runDir, 'script.previous.js'), original)
+      writeFileAtomic(join(runDir, 'script.js'), source)
+    }
+    const now = Date.now()
+    const resumed: RunFile = {
+      ...runFile,
+      name: parsed.meta.name,
+      status: 'running',
+      endedAt: undefined,
+      error: undefined,
+      pid: process.pid,
+      options: { ...runFile.options, ...options },
+      // Elapsed time counts the time the run ran, not the time it lay interrupted or finished (src/machines/run-facts.ts).
+      activeMs: elapsedBefore(runDir, runFile),
+      resumedAt: now,
+    }
     writeRunFile(runDir, resumed)
     return {
       runId: runFile.id,
@@ -96,6 +122,7 @@ function openExisting(o: StartRunOptions, runIdOrPrefix: string): OpenedRun {
       args: runFile.args,
       options,
       cached,
+      edited,
       snapshot,
       runFile: resumed,
       problems: [...problems.map((p) => `journal line ${p.line}: ${p.message} (ignored)`), ...(snap?.warning ? [snap.warning] : [])],
@@ -105,6 +132,19 @@ function openExisting(o: StartRunOptions, runIdOrPrefix: string): OpenedRun {
     lock.release()
     throw err
   }
+}
+
+/** How long the run had run before this resume: its recorded end, or (after a crash) its journal's last write. */
+function elapsedBefore(runDir: string, run: RunFile): number {
+  let end = run.endedAt
+  if (end === undefined) {
+    try {
+      end = statSync(join(runDir, JOURNAL_FILE)).mtimeMs
+    } catch {
+      end = run.resumedAt ?? run.startedAt
+    }
+  }
+  return runElapsedMs(run, end)
 }
 
 function emptyTotals(): RunFile['totals'] {

@@ -1,9 +1,10 @@
 // Reading a run for the surfaces (`ocdw ls/show`, the TUI, the plugin): a live run answers over its control channel,
 // a finished one from view.json, a crashed one (no view.json) from its journal.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { applyEvent, emptyRunView, type RunView } from '../machines/run-view.js'
-import { readJournal } from '../store/journal.js'
+import { runFacts, type RunFacts } from '../machines/run-facts.js'
+import { JOURNAL_FILE, readJournal } from '../store/journal.js'
 import { readRunFile, type RunFile } from '../store/run-file.js'
 import { listRuns } from '../store/runs.js'
 import { fetchLiveView, liveSocketOf } from './control-client.js'
@@ -14,19 +15,58 @@ export function isLive(runDir: string): boolean {
 }
 
 /** A run as the lists show it (`ocdw ls`, the TUI, workflow_status): a run whose process died still says `running`
- *  in run.json, so it is listed as `interrupted` (the user resumes it). */
+ *  in run.json, so it is listed as `interrupted` (the user resumes it). `facts` are the figures every surface prints. */
 export interface ListedRun {
   dir: string
   run: RunFile
   live: boolean
   status: string
+  facts: RunFacts
 }
 
+/** From disk only (a live run's view.json is at most a throttle window old); listRunFacts asks live runs instead. */
 export function listRunsWithStatus(projectDir: string): ListedRun[] {
   return listRuns(projectDir).map(({ dir, run }) => {
     const live = isLive(dir)
-    return { dir, run, live, status: run.status === 'running' && !live ? 'interrupted' : run.status }
+    return listed(dir, run, live, diskView(dir, run, live))
   })
+}
+
+/** Like listRunsWithStatus, with each live run's figures from its process (what `ocdw show` prints). */
+export async function listRunFacts(projectDir: string): Promise<ListedRun[]> {
+  return Promise.all(
+    listRuns(projectDir).map(async ({ dir, run }) => {
+      const live = isLive(dir)
+      let view: RunView | undefined
+      // A live process that does not answer within a few seconds is listed from its files instead.
+      if (live) view = await Promise.race([fetchLiveView(dir).catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), 3000).unref())])
+      return listed(dir, run, live, view ?? diskView(dir, run, live))
+    }),
+  )
+}
+
+function listed(dir: string, run: RunFile, live: boolean, view: RunView | undefined): ListedRun {
+  const facts = runFacts(run, view, { live, now: Date.now(), lastWriteAt: lastWriteAt(dir) })
+  return { dir, run, live, status: facts.status, facts }
+}
+
+function diskView(dir: string, run: RunFile, live: boolean): RunView | undefined {
+  try {
+    // A live run's view.json is its process's own view (throttled): its status is current, not a crash's leftover.
+    if (live) return JSON.parse(readFileSync(join(dir, VIEW_FILE), 'utf8')) as RunView
+    return existsSync(join(dir, VIEW_FILE)) || existsSync(join(dir, JOURNAL_FILE)) ? readViewFromDisk(dir, run) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** When a run last wrote its journal: where a dead run's elapsed time ends. */
+export function lastWriteAt(dir: string): number | undefined {
+  try {
+    return statSync(join(dir, JOURNAL_FILE)).mtimeMs
+  } catch {
+    return undefined
+  }
 }
 
 export async function loadRunView(runDir: string): Promise<{ view: RunView; run: RunFile; live: boolean }> {
@@ -52,8 +92,9 @@ export function readViewFromDisk(runDir: string, run: RunFile): RunView {
     }
   }
   view ??= viewFromJournal(runDir, run)
-  // run.json is the authority on how the run ended (a crash leaves the view saying `running`).
-  view.status = run.status as RunView['status']
+  // run.json is the authority on how the run ended; a run it still calls running or paused has no process (this is
+  // read from disk), so it was interrupted.
+  view.status = (run.status === 'running' || run.status === 'paused' ? 'interrupted' : run.status) as RunView['status']
   if (run.error) view.error = run.error
   return view
 }

@@ -13,10 +13,16 @@ import type { SettledEvent } from './script-host.js'
 
 export const VIEW_FILE = 'view.json'
 
-export function createRunRecorder(o: { runDir: string; run: RunFile; throttleMs?: number }) {
+/** A snapshot or view write that fails in a timer (disk full, the run dir gone) is reported through `onWriteError`
+ *  with a sentence (the runtime fails the run with it, as with a journal write) instead of crashing the process. */
+export function createRunRecorder(o: { runDir: string; run: RunFile; throttleMs?: number; onWriteError?: (message: string) => void }) {
   const journal = openJournal(o.runDir)
   const throttleMs = o.throttleMs ?? 1000
-  const snapshots = createSnapshotWriter(o.runDir, { throttleMs })
+  const writeFailed = (what: string) => (err: Error) =>
+    o.onWriteError?.(
+      `Could not write the run's ${what} in ${o.runDir} (${(err as NodeJS.ErrnoException).code ?? err.message}); free disk space or fix the directory, then \`ocdw resume\` the run: agents already journaled will not run again.`,
+    )
+  const snapshots = createSnapshotWriter(o.runDir, { throttleMs, onError: writeFailed('snapshot') })
   let dirty: { getSnapshot: () => unknown; view: RunView } | undefined
   let timer: NodeJS.Timeout | undefined
   const pendingWrites = new Set<Promise<unknown>>()
@@ -32,8 +38,12 @@ export function createRunRecorder(o: { runDir: string; run: RunFile; throttleMs?
     const { getSnapshot, view } = dirty
     dirty = undefined
     const t0 = performance.now()
-    snapshots.write(getSnapshot())
-    writeFileAtomic(join(o.runDir, VIEW_FILE), JSON.stringify(view), { durable: false })
+    try {
+      snapshots.write(getSnapshot())
+      writeFileAtomic(join(o.runDir, VIEW_FILE), JSON.stringify(view), { durable: false })
+    } catch (err) {
+      writeFailed('snapshot and view')(err as Error)
+    }
     wait = Math.max(throttleMs, Math.min(30_000, 20 * (performance.now() - t0)))
   }
 
@@ -74,9 +84,15 @@ export function createRunRecorder(o: { runDir: string; run: RunFile; throttleMs?
       timer = undefined
       dirty = undefined
       await Promise.all(pendingWrites)
-      snapshots.write(f.snapshot)
-      await snapshots.flush()
-      writeFileAtomic(join(o.runDir, VIEW_FILE), JSON.stringify(f.view))
+      // The snapshot and view are conveniences (the journal and run.json are the record): a failure here is said, and
+      // run.json, result.json and report.md are still written.
+      try {
+        snapshots.write(f.snapshot)
+        await snapshots.flush()
+        writeFileAtomic(join(o.runDir, VIEW_FILE), JSON.stringify(f.view))
+      } catch (err) {
+        writeFailed('snapshot and view')(err as Error)
+      }
       const a = f.summary.agents
       const run: RunFile = {
         ...o.run,

@@ -24,10 +24,12 @@ import { createRunRecorder } from './run-recorder.js'
 import { createScriptHost } from './script-host.js'
 import { startControlServer, type ControlServer } from './control-server.js'
 import { openRun, type OpenedRun } from './run-open.js'
+import { resolveAgentRef, restartRefusal } from '../machines/agent-ref.js'
 
 export interface StartRunOptions {
   projectDir: string
-  /** The script source (new run). Ignored on resume: the run's own script.js runs again. */
+  /** The script source of a new run. With resumeRunId: an edited script to resume with (it replaces script.js; the
+   *  journal answers its unchanged leading calls, the rest run live); omitted, the run's own script.js runs again. */
   script?: string
   args?: unknown
   executor: AgentExecutor
@@ -75,7 +77,15 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   const view = emptyRunView(runId, parsed.meta.name)
   subject.subscribe((ev) => applyEvent(view, ev))
   const emit = (ev: RuntimeEvent) => subject.next(ev)
-  const recorder = createRunRecorder({ runDir, run: opened.runFile, throttleMs: options.snapshotThrottleMs })
+  // A snapshot/view write that fails (from a timer) ends the run as failed with that sentence, like a journal write.
+  const recorder = createRunRecorder({
+    runDir,
+    run: opened.runFile,
+    throttleMs: options.snapshotThrottleMs,
+    onWriteError: (message) => {
+      if (!finished) actor.send({ type: 'FAIL', error: message })
+    },
+  })
 
   // Every journal append goes through here: when one fails (disk full), the run fails with that sentence instead of
   // crashing, and what was journaled before stays resumable.
@@ -152,13 +162,14 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   host = createScriptHost({
     actor,
     cached,
+    leadingOnly: opened.edited,
     calls,
     emit,
     journal,
     // The script's budget counts output tokens, as Claude Code's does (the UI keeps showing input + output + reasoning).
     budget: () => ({ total: opened.options.budget, spent: view.tokens.output + view.tokens.reasoning }),
     gate: options.gate,
-    onSettled: (key, record) => recorder.agentSettled(key, calls.get(key), record, view),
+    onSettled: (key, record) => recorder.agentSettled(key, calls.get(key) ?? record.call, record, view),
   })
 
   actor.on('*', (ev: any) => {
@@ -203,6 +214,17 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   for (const w of parsed.warnings) emit({ type: 'log', message: w, level: 'warn', at: startedAt })
   // What resume found damaged (a truncated journal line, an unreadable snapshot) and worked around.
   for (const p of opened.problems) emit({ type: 'log', message: p, level: 'warn', at: startedAt })
+  // Agents restored from the snapshot (in flight when the run was interrupted) run again at once, before the script
+  // asks for them: the surfaces see them now, and their one new attempt answers the script's call later.
+  if (opened.snapshot) {
+    const restored = (actor.getSnapshot().context as { agents: Record<string, { call: AgentCall; attempt: number; status: string }> }).agents
+    for (const [key, t] of Object.entries(restored)) {
+      if (t.status !== 'queued' && t.status !== 'running') continue
+      calls.set(key, t.call)
+      emit({ type: 'agent.queued', key, label: t.call.opts.label ?? key, phase: t.call.phase, prompt: t.call.prompt, model: t.call.opts.model, at: startedAt })
+      if (t.status === 'running') emit({ type: 'agent.started', key, attempt: t.attempt, at: startedAt })
+    }
+  }
   subject.subscribe((ev) => {
     if (ev.type === 'log') journalQuietly({ t: 'log', message: ev.message, level: ev.level, at: ev.at })
   })
@@ -232,7 +254,7 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
     if (finished) return (await done)!
     finished = true
     const endedAt = Date.now()
-    const final = (['completed', 'failed', 'stopped', 'denied'].includes(status) ? status : 'failed') as RunSummary['status']
+    const final = (['completed', 'failed', 'stopped', 'denied', 'interrupted'].includes(status) ? status : 'failed') as RunSummary['status']
     // The workflow actor stopped its children when it ended (e.g. an agent restarted after the script had its answer):
     // the surfaces must not show them running for ever.
     for (const a of view.agents) {
@@ -243,8 +265,16 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
     if (final === 'completed') emit({ type: 'run.result', result: scriptResult, at: endedAt })
     if (view.status !== final) emit({ type: 'run.status', runId, status: final, error, at: endedAt })
     for (const w of scriptWarnings) emit({ type: 'log', message: w, level: 'warn', at: endedAt })
-    const summary = summarize(view, runId, runDir, final, final === 'completed' ? scriptResult : null, error, endedAt - startedAt)
-    await recorder.finish({ summary, view, snapshot: actor.getPersistedSnapshot(), result: scriptResult, status: final, error, endedAt })
+    let summary = summarize(view, runId, runDir, final, final === 'completed' ? scriptResult : null, error, endedAt - startedAt)
+    try {
+      await recorder.finish({ summary, view, snapshot: actor.getPersistedSnapshot(), result: scriptResult, status: final, error, endedAt })
+    } catch (err) {
+      // The run's end could not be written (disk full...): say so; `done` still resolves (the plugin must never see
+      // a throw), and what was journaled stays resumable.
+      const message = `The run ended ${final} but its files could not be written in ${runDir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); free disk space, then \`ocdw resume ${runId}\`.`
+      emit({ type: 'run.status', runId, status: 'failed', error: message, at: Date.now() })
+      summary = { ...summary, status: 'failed', result: null, error: message }
+    }
     await control?.close()
     subject.complete()
     opened.release()
@@ -253,13 +283,20 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
 
   const send = (command: ControlCommand) => {
     if (finished) throw new Error(`Run ${runId} has already ended; nothing to ${command.type.toLowerCase().replace('_', ' ')}.`)
-    if ((command.type === 'STOP_AGENT' || command.type === 'RESTART_AGENT') && !view.agents.some((a) => a.key === command.key)) {
-      throw new Error(`Run ${runId} has no agent with key ${command.key}; \`ocdw show ${runId}\` lists the keys.`)
+    if (command.type === 'STOP_AGENT' || command.type === 'RESTART_AGENT' || command.type === 'PERMISSION_REPLY') {
+      // Agents are named by key or by a unique label; a restart that would change nothing is refused, never faked.
+      const ref = resolveAgentRef(view, command.key)
+      if (ref.error !== undefined) throw new Error(ref.error)
+      command = { ...command, key: ref.key }
+      const refusal = command.type === 'RESTART_AGENT' ? restartRefusal(view, ref.key) : undefined
+      if (refusal) throw new Error(refusal)
     }
     actor.send(command)
   }
 
   actor.start()
+  // A run killed while paused comes back paused from its snapshot: `ocdw resume` means go on.
+  if (opened.snapshot && runStatusOf(actor.getSnapshot() as never) === 'paused') actor.send({ type: 'RESUME' })
   if (options.control !== false) control = await startControlServer({ runDir, getView: () => view, events: subject, onCommand: send })
   actor.send({ type: 'SCRIPT.READY' } as never)
 

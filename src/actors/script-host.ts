@@ -1,6 +1,11 @@
 // The AgentBackend the sandbox calls: turns the script's agent() calls into workflow-actor events and the actor's
 // `agent.settled` emissions back into the script's resolved promises. Completed agents of an earlier attempt of the
-// run (the journal) answer at once, without an actor or a model call: that is resume.
+// run (the journal) answer without an actor or a model call: that is resume.
+//
+// Replay order: journal answers are handed to the script one at a time, whenever the script has nothing else to do,
+// earliest-journaled first. The original run gave the script its results in journal order, so the replay walks the
+// script through the same interleaving, and calls made after an await (whose keys count occurrences in call order)
+// get the same keys as the first time: identical prompts in parallel branches keep their own results.
 import type { AgentBackend, AgentCall, GateResult, RuntimeEvent, Tokens } from '../machines/types.js'
 import type { WorkflowEmitted } from '../machines/workflow.js'
 import type { JournalEntry } from '../store/journal.js'
@@ -8,6 +13,8 @@ import { deferred, type Deferred } from './deferred.js'
 import { AgentRefusedError } from '../script/errors.js'
 
 export interface CachedAgent {
+  /** Position in the journal: replay answers in this order (see the file comment). */
+  seq?: number
   result: unknown
   tokens: Tokens
   cost: number
@@ -27,6 +34,9 @@ export interface ScriptHostDeps {
   budget(): { total: number | null; spent: number }
   gate?: (command: string, opts?: { timeoutMs?: number }) => Promise<GateResult>
   onSettled(key: string, settled: SettledEvent): void
+  /** The script was edited for this resume: the journal answers only the leading calls, up to the first call it
+   *  does not hold; from there on every call runs live (its inputs may come from the edited part). */
+  leadingOnly?: boolean
 }
 
 const ZERO: Tokens = { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 }
@@ -38,8 +48,16 @@ export const MAX_PROMPT_CHARS = 1_000_000
 
 export function createScriptHost(deps: ScriptHostDeps): AgentBackend & { settle(ev: SettledEvent): void } {
   const pending = new Map<string, Deferred<unknown>>()
-  /** Settlements that arrived before the script asked (agents restored from a snapshot finish on their own). */
-  const early = new Map<string, SettledEvent>()
+  /** Settlements that arrived before the script asked (agents restored from a snapshot finish on their own): the
+   *  script's later call gets this answer, never a second model request. */
+  const early = new Map<string, SettledEvent & { seq: number }>()
+  let nextSeq = Number.MAX_SAFE_INTEGER / 2
+  /** Answers known before the script asked (journal, early settlements), waiting for their turn; sorted by seq, the
+   *  next to hand over last. */
+  const held: { seq: number; deliver(): void }[] = []
+  let releasing = false
+  /** An edited script made a call the journal does not hold: later calls run live. */
+  let diverged = false
   const skipReasons = new Set<string>()
   let logLines = 0
   const warnOnce = (reason: string) => {
@@ -63,6 +81,24 @@ export function createScriptHost(deps: ScriptHostDeps): AgentBackend & { settle(
     return true
   }
 
+  function hold(seq: number, deliver: () => void): void {
+    let i = held.length
+    while (i > 0 && held[i - 1]!.seq < seq) i--
+    held.splice(i, 0, { seq, deliver })
+    if (!releasing) {
+      releasing = true
+      setImmediate(releaseOne)
+    }
+  }
+
+  /** Runs after the script's pending work (a macrotask): hands over the earliest held answer, then waits again. */
+  function releaseOne(): void {
+    const next = held.pop()
+    if (next) next.deliver()
+    if (held.length) setImmediate(releaseOne)
+    else releasing = false
+  }
+
   function preview(result: unknown): string | undefined {
     if (result === null || result === undefined) return undefined
     const text = typeof result === 'string' ? result : JSON.stringify(result)
@@ -71,7 +107,7 @@ export function createScriptHost(deps: ScriptHostDeps): AgentBackend & { settle(
 
   function journalSettled(ev: SettledEvent, tokens: Tokens, cost: number): void {
     if (ev.status === 'done') {
-      const call = deps.calls.get(ev.key)
+      const call = deps.calls.get(ev.key) ?? ev.call
       deps.journal.append({ t: 'agent.done', key: ev.key, phase: call?.phase ?? '', label: call?.opts.label ?? ev.key, result: ev.result ?? null, tokens, cost, sessionId: ev.sessionId, at: Date.now() })
     } else if (ev.status === 'failed') {
       deps.journal.append({ t: 'agent.failed', key: ev.key, error: ev.error ?? 'unknown error', tokens, cost, at: Date.now() })
@@ -87,19 +123,27 @@ export function createScriptHost(deps: ScriptHostDeps): AgentBackend & { settle(
         return Promise.resolve(null)
       }
       deps.calls.set(call.key, call)
-      const hit = deps.cached.get(call.key)
+      const hit = diverged ? undefined : deps.cached.get(call.key)
+      if (!hit && deps.leadingOnly && !early.has(call.key)) diverged = true
       if (hit) {
         // Resume: answered from the journal, no actor and no model call. Counted by the workflow as done+cached.
-        const at = Date.now()
-        deps.emit({ type: 'agent.queued', key: call.key, label: call.opts.label ?? call.key, phase: call.phase, prompt: call.prompt, model: call.opts.model, at })
-        deps.emit({ type: 'agent.finished', key: call.key, status: 'done', tokens: hit.tokens, cost: hit.cost, cached: true, preview: preview(hit.result), at })
-        deps.actor.send({ type: 'AGENT.CACHED', key: call.key, phase: call.phase, tokens: hit.tokens, cost: hit.cost })
-        return Promise.resolve(hit.result)
+        const d = deferred<unknown>()
+        hold(hit.seq ?? 0, () => {
+          const at = Date.now()
+          deps.emit({ type: 'agent.queued', key: call.key, label: call.opts.label ?? call.key, phase: call.phase, prompt: call.prompt, model: call.opts.model, at })
+          deps.emit({ type: 'agent.finished', key: call.key, status: 'done', tokens: hit.tokens, cost: hit.cost, cached: true, preview: preview(hit.result), at })
+          deps.actor.send({ type: 'AGENT.CACHED', key: call.key, phase: call.phase, tokens: hit.tokens, cost: hit.cost })
+          d.resolve(hit.result)
+        })
+        return d.promise
       }
       const earlier = early.get(call.key)
       if (earlier) {
+        // A restored agent finished (and was journaled) before the script got here: that was its one new attempt.
         early.delete(call.key)
-        return Promise.resolve(earlier.status === 'done' ? earlier.result : null)
+        const d = deferred<unknown>()
+        hold(earlier.seq, () => d.resolve(earlier.status === 'done' ? (earlier.result ?? null) : null))
+        return d.promise
       }
       const d = deferred<unknown>()
       pending.set(call.key, d)
@@ -138,7 +182,10 @@ export function createScriptHost(deps: ScriptHostDeps): AgentBackend & { settle(
         at,
       })
       deps.onSettled(ev.key, ev)
-      if (!resolvePending(ev.key, ev.status === 'done' ? (ev.result ?? null) : null) && ev.status !== 'done') early.set(ev.key, ev)
+      // The infrastructure failed, not the agent: the run is being interrupted, and the script must not take this
+      // for the agent's answer (resume asks the agent again).
+      if (ev.infrastructure) return
+      if (!resolvePending(ev.key, ev.status === 'done' ? (ev.result ?? null) : null)) early.set(ev.key, { ...ev, seq: nextSeq++ })
     },
 
     phase(title: string): void {

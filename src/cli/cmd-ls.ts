@@ -1,15 +1,17 @@
-// `ocdw ls [--json]`: runs of this project, newest first.
+// `ocdw ls [--json]`: runs of this project, newest first. The figures are the ones `ocdw show` prints (one source:
+// src/machines/run-facts.ts over the live view or the files on disk).
 import type { Command } from 'commander'
-import { listRunsWithStatus } from '../actors/run-reader.js'
+import { listRunFacts } from '../actors/run-reader.js'
 import { fmtElapsed, fmtTokens } from '../machines/format.js'
+import { sanitizeLine } from '../machines/sanitize.js'
 
 export function registerLs(program: Command): void {
   program
     .command('ls')
     .description('runs of this project, newest first')
     .option('--json', 'as JSON')
-    .action((flags: { json?: boolean }) => {
-      const runs = listRunsWithStatus(process.cwd()).map(({ run, status, live }) => ({ ...run, status, live }))
+    .action(async (flags: { json?: boolean }) => {
+      const runs = (await listRunFacts(process.cwd())).map(({ run, status, live, facts }) => ({ ...run, status, live, facts }))
       if (flags.json) {
         process.stdout.write(JSON.stringify(runs, null, 2) + '\n')
         return
@@ -19,10 +21,9 @@ export function registerLs(program: Command): void {
         return
       }
       for (const r of runs) {
-        const a = r.totals?.agents ?? {}
-        const elapsed = (r.endedAt ?? Date.now()) - r.startedAt
+        const f = r.facts
         process.stdout.write(
-          `${r.id}  ${String(r.status).padEnd(11)} ${String(r.name).padEnd(24).slice(0, 24)} ${a.done ?? 0}/${a.total ?? 0} agents  ${fmtTokens(r.totals?.tokens?.total ?? 0)} tok  ${fmtElapsed(elapsed)}\n`,
+          `${r.id}  ${String(f.status).padEnd(11)} ${sanitizeLine(String(r.name)).padEnd(24).slice(0, 24)} ${f.agents.done}/${f.agents.total} agents  ${fmtTokens(f.tokens)} tok  ${fmtElapsed(f.elapsedMs)}\n`,
         )
       }
     })

@@ -6,6 +6,7 @@ import { fetchLiveView, sendControl } from '../actors/control-client.js'
 import { isLive } from '../actors/run-reader.js'
 import { findRun } from '../store/runs.js'
 import { UsageError } from './errors.js'
+import { resolveAgentRef } from '../machines/agent-ref.js'
 
 export type PermitReply = 'once' | 'always' | 'reject'
 const REPLIES: PermitReply[] = ['once', 'always', 'reject']
@@ -29,8 +30,10 @@ export async function permitAgent(projectDir: string, runId: string, key: string
     throw new UsageError(`Run ${id} is not running in any process, so no agent is waiting for a permission; \`ocdw resume ${id}\` continues it.`)
   }
   const view = await fetchLiveView(dir)
-  const agent = view.agents.find((a) => a.key === key)
-  if (!agent) throw new UsageError(`Run ${id} has no agent with key ${key}; \`ocdw show ${id}\` lists the keys.`)
+  const ref = resolveAgentRef(view, key)
+  if (ref.error !== undefined) throw new UsageError(ref.error)
+  key = ref.key
+  const agent = view.agents.find((a) => a.key === key)!
   if (!agent.permission) {
     throw new UsageError(`Agent ${key} of run ${id} is not waiting for a permission (it is ${agent.status}); nothing to answer.`)
   }
@@ -44,7 +47,7 @@ export function registerPermit(program: Command): void {
     .command('permit')
     .description("answer an agent's pending permission request in a live run")
     .argument('<runId>')
-    .requiredOption('--agent <key>', 'the agent waiting for the permission (`ocdw show <runId>` lists the keys)')
+    .requiredOption('--agent <key|label>', 'the agent waiting for the permission, by key or unique label (`ocdw show <runId>` lists them)')
     .requiredOption('--reply <reply>', 'once | always | reject')
     .action(async (runId: string, flags: { agent: string; reply: string }) => {
       const r = await permitAgent(process.cwd(), runId, flags.agent, flags.reply)

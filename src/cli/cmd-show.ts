@@ -1,6 +1,7 @@
 // `ocdw show <runId> [--json]`: one run's phases, agents, tokens and result (live over the control channel, else disk).
 import type { Command } from 'commander'
-import { loadRunView } from '../actors/run-reader.js'
+import { lastWriteAt, loadRunView } from '../actors/run-reader.js'
+import { runFacts } from '../machines/run-facts.js'
 import { agentTotals, totalTokens } from '../machines/run-view.js'
 import { findRun } from '../store/runs.js'
 import { fmtElapsed, fmtTokens } from '../machines/format.js'
@@ -17,13 +18,13 @@ export function registerShow(program: Command): void {
     .action(async (runId: string, flags: { json?: boolean }) => {
       const { dir } = findRun(process.cwd(), runId)
       const { view, run, live } = await loadRunView(dir)
+      const facts = runFacts(run, view, { live, now: Date.now(), lastWriteAt: lastWriteAt(dir) })
       if (flags.json) {
-        process.stdout.write(JSON.stringify({ ...view, live, runDir: dir, totals: agentTotals(view), options: run.options }, null, 2) + '\n')
+        process.stdout.write(JSON.stringify({ ...view, live, runDir: dir, totals: agentTotals(view), options: run.options, facts }, null, 2) + '\n')
         return
       }
       const out: string[] = []
-      const elapsed = (view.endedAt ?? Date.now()) - (view.startedAt ?? run.startedAt)
-      out.push(`${view.runId}  ${view.name}  ${view.status}${live ? ' (live)' : ''}  ${fmtTokens(totalTokens(view.tokens))} tokens  ${fmtElapsed(elapsed)}`)
+      out.push(`${view.runId}  ${view.name}  ${facts.status}${live ? ' (live)' : ''}  ${fmtTokens(facts.tokens)} tokens  ${fmtElapsed(facts.elapsedMs)}`)
       if (view.error) out.push(`error: ${view.error}`)
       out.push('')
       for (const p of view.phases) out.push(phaseLine(view, p.title, Date.now()))

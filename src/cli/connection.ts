@@ -36,7 +36,7 @@ export async function connectOpencode(o: ConnectOptions): Promise<OpencodeConnec
   if (serverUrl) {
     const client = createOpencodeClient({ baseUrl: serverUrl, directory: o.projectDir })
     await checkAnswers(serverUrl)
-    return finish(client, serverUrl, o.model, `OpenCode server ${serverUrl}`, async () => {})
+    return finish(client, serverUrl, o.model, `OpenCode server ${serverUrl}`, async () => {}, true)
   }
   if (o.offline) {
     const bed = await startOfflineTestbed({ projectDir: o.projectDir })
@@ -46,14 +46,25 @@ export async function connectOpencode(o: ConnectOptions): Promise<OpencodeConnec
   const client = createOpencodeClient({ baseUrl: server.url, directory: o.projectDir })
   return finish(client, server.url, o.model, `OpenCode ${server.url} (spawned)`, () => server.stop())
 
-  function finish(client: OpencodeClient, url: string, model: string | undefined, label: string, stop: () => Promise<void>): OpencodeConnection {
+  function finish(client: OpencodeClient, url: string, model: string | undefined, label: string, stop: () => Promise<void>, external = false): OpencodeConnection {
     const executor = createOpencodeExecutor({ client, directory: o.projectDir, defaultModel: model, parentSessionId: o.parentSessionId, readOnly: o.readOnly })
     const stopAll = async () => {
+      // A server ocdw does not own outlives this process: its stopped sessions are aborted before we leave (a server
+      // ocdw started ends with them anyway).
+      if (external) await drainStopsSaying(executor)
       executor.close()
       await stop()
     }
     return { url, client, executor, model, label, stop: stopAll }
   }
+}
+
+/** Up to a minute for stopped sessions to reach a point where OpenCode can abort them safely, saying so once. */
+async function drainStopsSaying(executor: { drainStops(timeoutMs: number): Promise<number> }): Promise<void> {
+  if ((await executor.drainStops(500)) === 0) return
+  process.stderr.write('ocdw: waiting for the stopped agents\' sessions to stop on the OpenCode server (at their next tool call or the end of their model turn)…\n')
+  const left = await executor.drainStops(60_000)
+  if (left > 0) process.stderr.write(`ocdw: warning: ${left} stopped agent session(s) may still be running on the OpenCode server; stop them there.\n`)
 }
 
 async function checkAnswers(url: string): Promise<void> {

@@ -41,6 +41,13 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // A reader that stops early (`ocdw ls | head -1`) closes the pipe: the output is no longer wanted, which is not an
+  // error worth a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.completed)
+    process.stderr.write(`ocdw: cannot write to stdout (${err.code ?? err.message}).\n`)
+    process.exit(EXIT.failed)
+  })
   const program = buildProgram()
   // Commander calls process.exit for help/version/usage errors unless told otherwise; exitOverride turns those into
   // exceptions so every exit goes through one place with the contract's codes.

@@ -145,7 +145,8 @@ function startInspectorBridge(port: number): { stop(): void } {
 
 export function exitCodeFor(summary: RunSummary): number {
   if (summary.status === 'completed') return EXIT.completed
-  if (summary.status === 'failed') return EXIT.failed
+  // Interrupted by the infrastructure: a failure for scripts and CI (exit 1), resumable.
+  if (summary.status === 'failed' || summary.status === 'interrupted') return EXIT.failed
   return EXIT.stopped
 }
 

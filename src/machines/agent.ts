@@ -17,7 +17,15 @@ export type AgentEvent = { type: 'START' } | { type: 'STOP' } | { type: 'RESTART
 /** What an agent reports to its workflow. */
 export type AgentFinished =
   | { type: 'AGENT.FINISHED'; key: string; attempt: number; status: 'done'; output: ExecResult }
-  | { type: 'AGENT.FINISHED'; key: string; attempt: number; status: 'failed'; error: string }
+  | {
+      type: 'AGENT.FINISHED'
+      key: string
+      attempt: number
+      status: 'failed'
+      error: string
+      /** The infrastructure failed (server gone, credentials refused, model unreachable), not the agent: the run stops. */
+      infrastructure?: boolean
+    }
   | { type: 'AGENT.FINISHED'; key: string; attempt: number; status: 'stopped' }
   | { type: 'AGENT.RESTARTED'; key: string; attempt: number }
 
@@ -67,6 +75,7 @@ export const agentMachine = setup({
             attempt: context.attempt,
             status: 'failed',
             error: messageOf(event.error),
+            infrastructure: (event.error as { infrastructure?: unknown } | null)?.infrastructure === true,
           })),
         },
       },

@@ -87,7 +87,7 @@ export function applyEvent(view: RunView, ev: RuntimeEvent): RunView {
       view.status = ev.status
       if (ev.error) view.error = ev.error
       if (ev.status === 'running' && view.startedAt === undefined) view.startedAt = ev.at
-      if (['completed', 'failed', 'stopped', 'denied'].includes(ev.status)) view.endedAt = ev.at
+      if (['completed', 'failed', 'stopped', 'denied', 'interrupted'].includes(ev.status)) view.endedAt = ev.at
       else view.endedAt = undefined
       break
     case 'run.meta':

@@ -17,8 +17,11 @@ export type RunStatus =
   | 'failed'
   | 'stopped'
   | 'denied'
+  /** Ended because the infrastructure failed (server gone, auth refused, model unreachable): resumable. Also how
+   *  the surfaces list a run whose process died. */
+  | 'interrupted'
 
-export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'stopped', 'denied']
+export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'stopped', 'denied', 'interrupted']
 
 export interface Tokens {
   input: number
@@ -158,7 +161,7 @@ export type RuntimeEvent =
 /** Where the runtime's totals land: `--json` summary shape (DESIGN §9). */
 export interface RunSummary {
   runId: string
-  status: 'completed' | 'failed' | 'stopped' | 'denied'
+  status: 'completed' | 'failed' | 'stopped' | 'denied' | 'interrupted'
   result: unknown
   error?: string
   agents: { total: number; done: number; failed: number; stopped: number; cached: number }

@@ -67,6 +67,10 @@ export type WorkflowEmitted =
       tokens?: Tokens
       cost?: number
       sessionId?: string
+      /** The agent's call as the workflow tracks it (a restored agent settles before this process's script asks). */
+      call?: AgentCall
+      /** Failed because of the infrastructure: journaled, but the script never sees it (the run is interrupted). */
+      infrastructure?: boolean
     }
   | { type: 'phase.started'; title: string }
   | { type: 'run.status'; status: RunStatus; error?: string }
@@ -92,6 +96,36 @@ export const workflowMachine = setup({
     }),
   },
   actions: {
+    /** Books a finished agent (slot, status, phase counts, spent tokens) and tells the runtime (`agent.settled`). */
+    settleAgent: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'AGENT.FINISHED') return
+      const tracked = context.agents[event.key]
+      if (!tracked || tracked.attempt !== event.attempt) return
+      const from = tracked.status
+      const slot = context.running.indexOf(event.key)
+      if (slot >= 0) context.running.splice(slot, 1)
+      if (from === 'queued') {
+        const w = context.waiting.indexOf(event.key)
+        if (w >= 0) context.waiting.splice(w, 1)
+      }
+      tracked.status = event.status
+      enqueue.stopChild(event.key)
+      if (event.status === 'done') {
+        const out: ExecResult = event.output
+        context.spent += spentOf(out.tokens)
+        enqueue.sendTo(phaseId(tracked.call.phase), { type: 'PHASE.AGENT', from, to: 'done', tokens: out.tokens })
+        enqueue.emit({ type: 'agent.settled', key: event.key, status: 'done', result: out.result, tokens: out.tokens, cost: out.cost, sessionId: out.sessionId, call: tracked.call })
+      } else {
+        enqueue.sendTo(phaseId(tracked.call.phase), { type: 'PHASE.AGENT', from, to: event.status })
+        enqueue.emit({
+          type: 'agent.settled',
+          key: event.key,
+          status: event.status,
+          ...(event.status === 'failed' ? { error: event.error, ...(event.infrastructure ? { infrastructure: true } : {}) } : {}),
+          call: tracked.call,
+        })
+      }
+    }),
     /** Starts queued agents while the semaphore has room and the run is not paused. */
     pump: enqueueActions(({ context, enqueue }) => {
       while (!context.paused && context.running.length < context.concurrency && context.waiting.length > 0) {
@@ -184,6 +218,8 @@ export const workflowMachine = setup({
         },
         'AGENT.CACHED': {
           actions: enqueueActions(({ context, event }) => {
+            // A restored snapshot already counted the agents it tracks: count only the journal answers it does not.
+            if (context.agents[event.key]) return
             context.requested++
             context.spent += spentOf(event.tokens)
           }),
@@ -194,10 +230,8 @@ export const workflowMachine = setup({
               const { call } = event
               const existing = context.agents[call.key]
               if (existing && (existing.status === 'queued' || existing.status === 'running')) {
-                // A resumed run's restored agent: it finishes on its own and answers this call then. The surfaces of
-                // this process have not heard of it yet.
-                enqueue.emit({ type: 'agent.queued', key: call.key, label: call.opts.label ?? call.key, phase: call.phase, prompt: call.prompt, model: call.opts.model })
-                if (existing.status === 'running') enqueue.emit({ type: 'agent.started', key: call.key, attempt: existing.attempt })
+                // A resumed run's restored agent (the runtime announced it on restore): it finishes on its own and
+                // answers this call then.
                 return
               }
               // A restored agent that finished (but is not in the journal, which answers first) runs again below.
@@ -227,38 +261,17 @@ export const workflowMachine = setup({
             'pump',
           ],
         },
-        'AGENT.FINISHED': {
-          actions: [
-            enqueueActions(({ context, event, enqueue }) => {
-              const tracked = context.agents[event.key]
-              if (!tracked || tracked.attempt !== event.attempt) return
-              const from = tracked.status
-              const slot = context.running.indexOf(event.key)
-              if (slot >= 0) context.running.splice(slot, 1)
-              if (from === 'queued') {
-                const w = context.waiting.indexOf(event.key)
-                if (w >= 0) context.waiting.splice(w, 1)
-              }
-              tracked.status = event.status
-              enqueue.stopChild(event.key)
-              if (event.status === 'done') {
-                const out: ExecResult = event.output
-                context.spent += spentOf(out.tokens)
-                enqueue.sendTo(phaseId(tracked.call.phase), { type: 'PHASE.AGENT', from, to: 'done', tokens: out.tokens })
-                enqueue.emit({ type: 'agent.settled', key: event.key, status: 'done', result: out.result, tokens: out.tokens, cost: out.cost, sessionId: out.sessionId })
-              } else {
-                enqueue.sendTo(phaseId(tracked.call.phase), { type: 'PHASE.AGENT', from, to: event.status })
-                enqueue.emit({
-                  type: 'agent.settled',
-                  key: event.key,
-                  status: event.status,
-                  ...(event.status === 'failed' ? { error: event.error } : {}),
-                })
-              }
-            }),
-            'pump',
-          ],
-        },
+        'AGENT.FINISHED': [
+          {
+            // An infrastructure failure ends the run as interrupted: no new agent starts, what finished is kept, and
+            // resume continues once the cause is gone. The script never sees this agent's outcome.
+            target: '#workflow.interrupted',
+            guard: ({ context, event }) =>
+              event.status === 'failed' && event.infrastructure === true && context.agents[event.key]?.attempt === event.attempt,
+            actions: ['settleAgent', enqueueActions(({ enqueue, event }) => enqueue.assign({ error: interruptedMessage((event as { error: string }).error) }))],
+          },
+          { actions: ['settleAgent', 'pump'] },
+        ],
         'AGENT.RESTARTED': {
           actions: enqueueActions(({ context, event, enqueue }) => {
             const tracked = context.agents[event.key]
@@ -274,27 +287,13 @@ export const workflowMachine = setup({
           }),
         },
         RESTART_AGENT: {
-          actions: [
-            enqueueActions(({ context, event, enqueue }) => {
-              const tracked = context.agents[event.key]
-              if (!tracked) return
-              if (tracked.status === 'running') {
-                enqueue.sendTo(event.key, { type: 'RESTART' })
-                return
-              }
-              if (tracked.status === 'queued') return
-              // A finished agent runs again as a fresh actor with the next attempt number.
-              const from = tracked.status
-              tracked.attempt++
-              tracked.status = 'queued'
-              context.waiting.push(event.key)
-              enqueue.spawnChild('agent', { id: event.key, input: { call: tracked.call, attempt: tracked.attempt } })
-              enqueue.sendTo(phaseId(tracked.call.phase), { type: 'PHASE.AGENT', from, to: 'queued' })
-              const { call } = tracked
-              enqueue.emit({ type: 'agent.queued', key: call.key, label: call.opts.label ?? call.key, phase: call.phase, prompt: call.prompt, model: call.opts.model })
-            }),
-            'pump',
-          ],
+          // Only a running agent restarts (a new attempt of the same call). A settled agent's result was already
+          // given to the script, so running it again would change nothing: the runtime refuses that with a sentence
+          // (src/actors/agent-control.ts) and the machine ignores it.
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const tracked = context.agents[event.key]
+            if (tracked?.status === 'running') enqueue.sendTo(event.key, { type: 'RESTART' })
+          }),
         },
         PERMISSION_REPLY: {
           actions: enqueueActions(({ event, enqueue }) =>
@@ -317,6 +316,10 @@ export const workflowMachine = setup({
       type: 'final',
       entry: enqueueActions(({ enqueue }) => enqueue.emit({ type: 'run.status', status: 'stopped' })),
     },
+    interrupted: {
+      type: 'final',
+      entry: enqueueActions(({ context, enqueue }) => enqueue.emit({ type: 'run.status', status: 'interrupted', error: context.error })),
+    },
     denied: {
       type: 'final',
       entry: enqueueActions(({ enqueue }) => enqueue.emit({ type: 'run.status', status: 'denied' })),
@@ -324,6 +327,11 @@ export const workflowMachine = setup({
   },
   output: ({ context }) => ({ result: context.result }),
 })
+
+/** The sentence a run interrupted by its infrastructure ends with. */
+export function interruptedMessage(cause: string): string {
+  return `The run was interrupted because ${cause.replace(/[.\s]+$/, '')}; the agents that finished are kept, and \`ocdw resume\` continues the run once that is fixed.`
+}
 
 export type WorkflowSnapshot = SnapshotFrom<typeof workflowMachine>
 
@@ -340,10 +348,16 @@ export function runStatusOf(snapshot: WorkflowSnapshot): RunStatus {
  * done and their actors dropped (the snapshot is throttled, so it may still show them running; restoring them as they
  * were would ask the model again). Agents it shows queued or running that the journal does not hold run again.
  */
-export function reconcileSnapshot<T>(persisted: T, completed: ReadonlySet<string>): T {
+export function reconcileSnapshot<T>(
+  persisted: T,
+  completed: ReadonlySet<string>,
+  settings?: { concurrency: number; maxAgents: number; budgetTotal: number | null },
+): T {
   const snap = structuredClone(persisted) as any
   const ctx = snap?.context as WorkflowContext | undefined
   if (!ctx?.agents) return snap
+  // The resume's own flags (--concurrency, --max-agents, --budget) win over what the interrupted process had.
+  if (settings) Object.assign(ctx, settings)
   for (const key of completed) {
     const tracked = ctx.agents[key]
     if (!tracked) continue

@@ -2,7 +2,8 @@
 // directories as the CLI and the TUI.
 import { tool, type ToolDefinition } from '@opencode-ai/plugin'
 import { fetchLiveView, sendControl } from '../actors/control-client.js'
-import { isLive, listRunsWithStatus, loadRunView } from '../actors/run-reader.js'
+import { isLive, lastWriteAt, listRunFacts, loadRunView } from '../actors/run-reader.js'
+import { runFacts } from '../machines/run-facts.js'
 import { listAllWorkflows } from '../actors/workflow-lookup.js'
 import { agentTotals, totalTokens, type AgentView } from '../machines/run-view.js'
 import type { ControlCommand } from '../machines/types.js'
@@ -18,18 +19,19 @@ export function workflowStatusTool(): ToolDefinition {
     async execute(a, ctx) {
       if (a.runId) {
         const { dir } = findRun(ctx.directory, a.runId)
-        const { view, live } = await loadRunView(dir)
+        const { view, run, live } = await loadRunView(dir)
         const t = agentTotals(view)
+        const facts = runFacts(run, view, { live, now: Date.now(), lastWriteAt: lastWriteAt(dir) })
         const lines = [
-          `${view.runId} ${view.name}: ${view.status}${live ? ' (live)' : ''}; agents ${t.done}/${t.total} done, ${t.running} running, ${t.failed} failed; ${totalTokens(view.tokens)} tokens`,
+          `${view.runId} ${view.name}: ${facts.status}${live ? ' (live)' : ''}; agents ${t.done}/${t.total} done, ${t.running} running, ${t.failed} failed; ${facts.tokens} tokens`,
           ...view.phases.map((p) => `  phase ${p.title}: ${p.counts.done} done, ${p.counts.running} running, ${p.counts.queued} queued, ${p.counts.failed} failed`),
           ...view.agents.filter((x) => x.status === 'running' || x.status === 'failed').slice(0, 30).map((x) => `  agent ${x.key} ${x.label}: ${x.status}${x.error ? ` (${x.error})` : ''}`),
         ]
         if (view.result !== undefined) lines.push(`result: ${JSON.stringify(view.result).slice(0, 4000)}`)
         return lines.join('\n')
       }
-      const runs = listRunsWithStatus(ctx.directory)
-      const lines = runs.slice(0, 30).map(({ run, status }) => `${run.id} ${run.name}: ${status}; ${run.totals.agents.done}/${run.totals.agents.total} agents`)
+      const runs = await listRunFacts(ctx.directory)
+      const lines = runs.slice(0, 30).map(({ run, facts }) => `${run.id} ${run.name}: ${facts.status}; ${facts.agents.done}/${facts.agents.total} agents; ${facts.tokens} tokens`)
       const saved = listAllWorkflows(ctx.directory).map((w) => `${w.name} (${w.scope})`)
       return [
         runs.length ? `Runs (newest first):\n${lines.join('\n')}` : 'No workflow runs in this project yet.',

@@ -1,14 +1,26 @@
-// The run lock: one process writes a run. The lock file holds pid + host; a lock whose pid is dead (on this host) is
-// stale and taken over, a live one is refused with a sentence that names the holder.
-import { openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs'
+// The run lock: one process writes a run. On Linux the lock is an abstract unix socket named after the run dir and
+// bound by the live process: binding is atomic (of any number of racers exactly one gets it) and the kernel drops it
+// the instant its process dies, so a crashed run's lock is never stale and there is no takeover to race. The `lock`
+// file beside it only says who holds it (pid, host) for the messages. Elsewhere the file itself is the lock
+// (created exclusively; a dead holder's file is taken over, best effort).
+import { closeSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { connect, createServer, type Server } from 'node:net'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
+import { writeFileAtomic } from './atomic.js'
 
 export const LOCK_FILE = 'lock'
 
 export class RunLockedError extends Error {
   readonly exitCode = 2
 }
+
+export interface RunLock {
+  release(): void
+}
+
+const ABSTRACT = process.platform === 'linux'
 
 function alive(pid: number): boolean {
   try {
@@ -27,13 +39,85 @@ export function readLock(runDir: string): { pid: number; host: string } | undefi
   }
 }
 
-/** True when a live process (on this host) holds the run's lock. */
+/** The abstract socket name of a run dir's lock (sun_path holds 107 bytes; run dirs can be longer). */
+function lockName(runDir: string): string {
+  let real = runDir
+  try {
+    real = realpathSync(runDir)
+  } catch {
+    /* not there yet: the path as given */
+  }
+  return `\0ocdw-run-lock-${createHash('sha256').update(real).digest('hex').slice(0, 40)}`
+}
+
+const lockedMessage = (runDir: string, held: { pid?: number; host?: string } | undefined) =>
+  held?.pid
+    ? `The run in ${runDir} is in use by process ${held.pid} on ${held.host ?? hostname()}; stop it with \`ocdw stop\`, or wait for it to end.`
+    : `The run in ${runDir} is in use by another process; stop it with \`ocdw stop\`, or wait for it to end.`
+
+/** True when a live process holds the run's lock (on this host; a lock file from another host counts too). */
+export async function isLockHeld(runDir: string): Promise<boolean> {
+  const held = readLock(runDir)
+  if (held && held.host !== hostname()) return true
+  if (!ABSTRACT) return !!held && held.pid !== process.pid && alive(held.pid)
+  return new Promise((resolve) => {
+    const socket = connect(lockName(runDir))
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+/** True when a live process (on this host) names itself in the lock file: a quick check for messages. */
 export function isLocked(runDir: string): boolean {
   const held = readLock(runDir)
   return !!held && held.host === hostname() && held.pid !== process.pid && alive(held.pid)
 }
 
-export function acquireLock(runDir: string): { release(): void } {
+export async function acquireLock(runDir: string): Promise<RunLock> {
+  if (!ABSTRACT) return acquireFileLock(runDir)
+  const server: Server = createServer((socket) => socket.destroy())
+  const bound = await new Promise<true | Error>((resolve) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      resolve(err.code === 'EADDRINUSE' ? new RunLockedError(lockedMessage(runDir, readLock(runDir))) : err)
+    })
+    try {
+      server.listen(lockName(runDir), () => resolve(true))
+    } catch (err) {
+      resolve(err as Error)
+    }
+  })
+  if (bound instanceof RunLockedError) throw bound
+  // A runtime without abstract sockets (the plugin runs inside OpenCode's own runtime): the file lock instead.
+  if (bound !== true) return acquireFileLock(runDir)
+  server.unref()
+  // A lock file from another host (a shared file system) is one this host cannot check: refuse rather than guess.
+  const held = readLock(runDir)
+  if (held && held.host !== hostname()) {
+    server.close()
+    throw new RunLockedError(lockedMessage(runDir, held))
+  }
+  writeFileAtomic(join(runDir, LOCK_FILE), JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() }), { durable: false })
+  let released = false
+  return {
+    release() {
+      if (released) return
+      released = true
+      if (readLock(runDir)?.pid === process.pid) {
+        try {
+          unlinkSync(join(runDir, LOCK_FILE))
+        } catch {
+          /* gone */
+        }
+      }
+      server.close()
+    },
+  }
+}
+
+function acquireFileLock(runDir: string): RunLock {
   const path = join(runDir, LOCK_FILE)
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
@@ -45,8 +129,7 @@ export function acquireLock(runDir: string): { release(): void } {
         release() {
           if (released) return
           released = true
-          const now = readLock(runDir)
-          if (now?.pid === process.pid) {
+          if (readLock(runDir)?.pid === process.pid) {
             try { unlinkSync(path) } catch { /* gone */ }
           }
         },
@@ -54,12 +137,7 @@ export function acquireLock(runDir: string): { release(): void } {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       const held = readLock(runDir)
-      if (held && held.pid !== process.pid && (held.host !== hostname() || alive(held.pid))) {
-        throw new RunLockedError(
-          `The run in ${runDir} is in use by process ${held.pid} on ${held.host}; stop it with \`ocdw stop\`, or wait for it to end.`,
-        )
-      }
-      // Stale (dead pid, unreadable, or ours from before): take it over.
+      if (held && held.pid !== process.pid && (held.host !== hostname() || alive(held.pid))) throw new RunLockedError(lockedMessage(runDir, held))
       try { unlinkSync(path) } catch { /* raced */ }
     }
   }

@@ -2,6 +2,7 @@
 // and the result rendered as Markdown by result-markdown.ts).
 import { join } from 'node:path'
 import type { RunView } from '../machines/run-view.js'
+import { runElapsedMs } from '../machines/run-facts.js'
 import { writeFileAtomic } from './atomic.js'
 import { resultMarkdown } from './result-markdown.js'
 import type { RunFile } from './run-file.js'
@@ -20,7 +21,7 @@ export function renderReport(view: RunView, run: RunFile): string {
   const lines: string[] = []
   lines.push(`# ${run.name} (${run.id})`, '')
   if (run.description) lines.push(run.description, '')
-  const elapsed = run.endedAt ? ((run.endedAt - run.startedAt) / 1000).toFixed(1) + ' s' : 'still running'
+  const elapsed = run.endedAt ? (runElapsedMs(run, run.endedAt) / 1000).toFixed(1) + ' s' : 'still running'
   const t = view.tokens
   lines.push(`- status: **${run.status}**${run.error ? ` — ${run.error}` : ''}`)
   lines.push(`- elapsed: ${elapsed}`)

@@ -34,6 +34,9 @@ export const RunFileSchema = z
     error: z.string().optional(),
     startedAt: z.number(),
     endedAt: z.number().optional(),
+    /** Time the run ran before its latest resume (ms), and when that resume began. */
+    activeMs: z.number().optional(),
+    resumedAt: z.number().optional(),
     pid: z.number().optional(),
     host: z.string().optional(),
     totals: Totals,

@@ -6,7 +6,8 @@ import { writeFileAtomic } from './atomic.js'
 
 export const SNAPSHOT_FILE = 'snapshot.json'
 
-export function createSnapshotWriter(runDir: string, o: { throttleMs?: number } = {}) {
+/** `onError` hears of a write that failed in a timer (nobody else could catch it there). */
+export function createSnapshotWriter(runDir: string, o: { throttleMs?: number; onError?: (err: Error) => void } = {}) {
   const throttleMs = o.throttleMs ?? 1000
   let pending: unknown
   let has = false
@@ -26,7 +27,13 @@ export function createSnapshotWriter(runDir: string, o: { throttleMs?: number } 
       const wait = lastWrite + throttleMs - Date.now()
       if (wait <= 0) writeNow()
       else if (!timer) {
-        timer = setTimeout(writeNow, wait)
+        timer = setTimeout(() => {
+          try {
+            writeNow()
+          } catch (err) {
+            o.onError?.(err as Error)
+          }
+        }, wait)
         timer.unref()
       }
     },

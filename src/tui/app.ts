@@ -2,6 +2,7 @@
 // pure view model (./view-model.ts) and fed by a TuiSource. Keys only send ControlCommands through source.control;
 // the TUI never changes run state itself. Renders are coalesced to at most ~10 per second, and only visible rows are
 // formatted, so a phase with 1,000 agents stays smooth.
+import { restartRefusal } from '../machines/agent-ref.js'
 import blessed from 'blessed'
 import type { RunView } from '../machines/run-view.js'
 import type { ControlCommand } from '../machines/types.js'
@@ -344,6 +345,9 @@ export function startTui(opts: { source: TuiSource; screen?: blessed.Widgets.Scr
   function restart(): void {
     const agent = currentAgent()
     if (!agent || !s.runDir) return say('Select an agent to restart (open a phase first).', true)
+    // A settled agent's answer is already the script's: say so instead of pretending (the run refuses it too).
+    const refusal = s.view && restartRefusal(s.view, agent.key)
+    if (refusal) return say(refusal, true)
     send(s.runDir, { type: 'RESTART_AGENT', key: agent.key }, agent.label)
   }
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fetchLiveView, sendControl, watchLive } from '../actors/control-client.js'
 import { isLive, listRunsWithStatus, loadRunView } from '../actors/run-reader.js'
-import { applyEvent, totalTokens, type RunView } from '../machines/run-view.js'
+import { agentTotals, applyEvent, totalTokens, type RunView } from '../machines/run-view.js'
 import type { ControlCommand } from '../machines/types.js'
 import { parseScript } from '../script/meta.js'
 import { saveWorkflow } from '../store/saved-workflows.js'
@@ -32,13 +32,9 @@ const MAX_LIVE_FETCHES = 8
 
 /** Counts for the runs list from a view: O(phases), from the per-phase counters the reducer keeps. */
 export function listCountsOf(view: RunView): Pick<RunListItem, 'status' | 'agents' | 'tokens' | 'name'> {
-  let done = 0
-  let total = 0
-  for (const p of view.phases) {
-    done += p.counts.done
-    for (const n of Object.values(p.counts)) total += n
-  }
-  return { name: view.name, status: view.status, agents: { done, total }, tokens: totalTokens(view.tokens) }
+  // The same counts as `ocdw ls` and `ocdw show` (src/machines/run-facts.ts).
+  const t = agentTotals(view)
+  return { name: view.name, status: view.status, agents: { done: t.done, total: t.total }, tokens: totalTokens(view.tokens) }
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
@@ -56,17 +52,18 @@ export function createDiskSource(projectDir: string): TuiSource {
   const watched = new Map<string, RunView>()
   return {
     async listRuns() {
-      const items: RunListItem[] = listRunsWithStatus(projectDir).map(({ dir, run, live, status }) => {
+      const items: RunListItem[] = listRunsWithStatus(projectDir).map(({ dir, run, live, facts }) => {
         return {
           dir,
           id: run.id,
           name: run.name,
-          status,
+          status: facts.status,
           live,
           startedAt: run.startedAt,
           endedAt: run.endedAt,
-          agents: { done: run.totals.agents.done, total: run.totals.agents.total },
-          tokens: run.totals.tokens.total,
+          elapsedMs: facts.elapsedMs,
+          agents: facts.agents,
+          tokens: facts.tokens,
         }
       })
       // run.json's totals are written when the run ends: for live runs take the counts from the live view.

@@ -17,6 +17,8 @@ export interface RunListItem {
   live: boolean
   startedAt: number
   endedAt?: number
+  /** Time the run has run (src/machines/run-facts.ts: what `ocdw ls` and `ocdw show` print). */
+  elapsedMs?: number
   agents: { done: number; total: number }
   tokens: number
 }
@@ -104,7 +106,7 @@ export function runsRows(runs: RunListItem[], now: number, win?: Window): RowSli
         r.status,
         `${r.agents.done}/${r.agents.total}`,
         fmtTokens(r.tokens),
-        end === undefined ? '-' : fmtElapsed(end - r.startedAt),
+        r.elapsedMs !== undefined ? fmtElapsed(r.elapsedMs) : end === undefined ? '-' : fmtElapsed(end - r.startedAt),
       ],
     }
   })

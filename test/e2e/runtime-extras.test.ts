@@ -173,7 +173,7 @@ return { ok, refused }
 
     // Wrong answers are refused with a sentence; the right one lets the agent go on.
     await expect(permitAgent(sb.project, runId, waiting.key, 'maybe')).rejects.toThrow(/--reply must be once, always or reject/)
-    await expect(permitAgent(sb.project, runId, 'nokey', 'once')).rejects.toThrow(`Run ${runId} has no agent with key nokey`)
+    await expect(permitAgent(sb.project, runId, 'nokey', 'once')).rejects.toThrow(`Run ${runId} has no agent with the key or label "nokey"`)
     const answered = await permitAgent(sb.project, runId, waiting.key, 'once')
     expect(answered).toMatchObject({ key: waiting.key, permission: 'bash', reply: 'once', requestId: waiting.permission.requestId })
     await permitAgent(sb.project, runId, refused.key, 'reject')

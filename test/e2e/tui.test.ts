@@ -105,17 +105,13 @@ describe('ocdw ui under tmux on a live run (real OpenCode server, offline model)
     expect(detail).toMatch(/glob/)
   })
 
-  it('P-KEYS-3 P-KEYS-4 x stops the running agent and r restarts it, through the run process', async () => {
+  it('P-KEYS-3 P-KEYS-4 x stops the running agent; r on it then is refused with a sentence (13.10), through the run process', async () => {
     keys('x')
     await waitScreen('the agent shown stopped', /item 0\s+\[stopped\]/)
     expect(agent0().status).toBe('stopped')
     keys('r')
-    await waitScreen('the agent restarted', /item 0\s+\[(queued|running|done)\]/)
-    const after = await waitFor('item 0 back in the queue', () => {
-      const a = agent0()
-      return ['queued', 'running', 'done'].includes(a.status) && a
-    })
-    expect(after.status).not.toBe('stopped')
+    await waitScreen('the refusal', /already ended stopped/)
+    expect(agent0()).toMatchObject({ status: 'stopped', attempt: 1 })
   })
 
   it('P-KEYS-2 p pauses the run and p again resumes it', async () => {

@@ -148,12 +148,12 @@ return { a: a !== null, b: b !== null, c, total: budget.total, before, spent: bu
     expect(run.view().log.some((l) => /budget of 50.*--budget/.test(l.message))).toBe(true)
   })
 
-  it('RESTART_AGENT on a finished agent runs it again and journals the new result', async () => {
+  it('13.10 RESTART_AGENT on a finished agent is refused with a sentence and changes nothing', async () => {
     const projectDir = project()
     let n = 0
     const executor = createInstantExecutor({ respond: () => `answer ${++n}` })
     const script = `export const meta = { name: 'restart' }
-const a = await agent('once')
+const a = await agent('once', { label: 'first' })
 await agent('hold', { timeoutMs: 100000 })
 return a`
     const hold = createInstantExecutor({ delayMs: 60_000 })
@@ -168,22 +168,17 @@ return a`
       })
     })
     const onceKey = run.view().agents.find((a) => a.prompt === 'once')!.key
-    const finished = new Promise<void>((resolve) => {
-      const sub = run.events.subscribe((ev) => {
-        if (ev.type === 'agent.finished' && ev.key === onceKey) {
-          sub.unsubscribe()
-          resolve()
-        }
-      })
-    })
-    run.send({ type: 'RESTART_AGENT', key: onceKey })
-    await finished
-    expect(run.view().agents.find((a) => a.key === onceKey)).toMatchObject({ status: 'done', attempt: 2 })
+    // By key and by its unique label: refused, naming why.
+    expect(() => run.send({ type: 'RESTART_AGENT', key: onceKey })).toThrow(/already finished.*would change nothing/)
+    expect(() => run.send({ type: 'RESTART_AGENT', key: 'first' })).toThrow(/already finished.*would change nothing/)
+    expect(() => run.send({ type: 'STOP_AGENT', key: 'nobody' })).toThrow(/has no agent with the key or label "nobody"/)
+    expect(run.view().agents.find((a) => a.key === onceKey)).toMatchObject({ status: 'done', attempt: 1 })
     run.send({ type: 'STOP_AGENT', key: holdKey })
     const s = await run.done
     expect(s.result).toBe('answer 1')
+    expect(n).toBe(1)
     const done = readJournal(run.runDir).entries.filter((e: any) => e.t === 'agent.done' && e.key === onceKey)
-    expect(done.map((e: any) => e.result)).toEqual(['answer 1', 'answer 2'])
+    expect(done.map((e: any) => e.result)).toEqual(['answer 1'])
   })
 
   it('a full disk on the journal fails the run with a sentence; resume afterwards completes it', async () => {

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { writeFileAtomic } from '../../src/store/atomic.js'
 import { hasConsent, recordConsent } from '../../src/store/consent.js'
 import { completedFromJournal, openJournal, readJournal } from '../../src/store/journal.js'
-import { acquireLock } from '../../src/store/lock.js'
+import { acquireLock, isLockHeld } from '../../src/store/lock.js'
 import { newRunId, runDir } from '../../src/store/paths.js'
 import { writeRunFile } from '../../src/store/run-file.js'
 import { findRun, listRuns } from '../../src/store/runs.js'
@@ -51,17 +51,17 @@ describe('journal', () => {
 })
 
 describe('lock', () => {
-  it('refuses a second live writer naming its pid, and takes over a stale lock', async () => {
+  it('refuses a second writer naming the holder; a dead holder\'s lock file is no obstacle', async () => {
     const d = temp()
-    const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'])
-    try {
-      writeFileSync(join(d, 'lock'), JSON.stringify({ pid: sleeper.pid, host: hostname(), at: 0 }))
-      expect(() => acquireLock(d)).toThrow(new RegExp(`in use by process ${sleeper.pid}.*ocdw stop`))
-    } finally {
-      sleeper.kill('SIGKILL')
-      await new Promise((r) => sleeper.on('exit', r))
-    }
-    const lock = acquireLock(d) // the holder is dead now: stale, taken over
+    const first = await acquireLock(d)
+    await expect(acquireLock(d)).rejects.toThrow(new RegExp(`in use by process ${process.pid}.*ocdw stop`))
+    expect(await isLockHeld(d)).toBe(true)
+    first.release()
+    expect(await isLockHeld(d)).toBe(false)
+    const sleeper = spawn(process.execPath, ['-e', ''])
+    await new Promise((r) => sleeper.on('exit', r))
+    writeFileSync(join(d, 'lock'), JSON.stringify({ pid: sleeper.pid, host: hostname(), at: 0 }))
+    const lock = await acquireLock(d) // the holder is dead: its lock went with it
     expect(JSON.parse(readFileSync(join(d, 'lock'), 'utf8')).pid).toBe(process.pid)
     lock.release()
   })

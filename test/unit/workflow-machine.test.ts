@@ -123,7 +123,7 @@ describe('workflow machine', () => {
     expect([...ex.pending.keys()]).toEqual(['k1-0'])
   })
 
-  it('STOP_AGENT aborts a running agent; RESTART_AGENT runs it again with the next attempt', async () => {
+  it('STOP_AGENT aborts a running agent; RESTART_AGENT of the settled agent changes nothing (13.10)', async () => {
     const { actor, ex, emitted, tick } = start()
     actor.send({ type: 'AGENT.REQUEST', call: call(0) })
     await tick()
@@ -134,10 +134,10 @@ describe('workflow machine', () => {
     expect(emitted.filter((e) => e.type === 'agent.settled').map((e) => e.status)).toEqual(['stopped'])
     actor.send({ type: 'RESTART_AGENT', key: 'k0-0' })
     await tick()
-    expect(emitted.filter((e) => e.type === 'agent.started').map((e) => e.attempt)).toEqual([1, 2])
-    ex.finish('k0-0', 'second')
-    await tick()
-    expect(emitted.filter((e) => e.type === 'agent.settled').at(-1)).toMatchObject({ status: 'done', result: 'second' })
+    // Its null was handed to the script: no second attempt, no "queued" pretence.
+    expect(emitted.filter((e) => e.type === 'agent.started').map((e) => e.attempt)).toEqual([1])
+    expect(emitted.filter((e) => e.type === 'agent.queued')).toHaveLength(1)
+    expect(ex.pending.size).toBe(0)
   })
 
   it('RESTART_AGENT on a running agent starts its session over', async () => {
