@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { parseScript, type ParsedScript } from '../script/meta.js'
-import { writeFileAtomic } from '../store/atomic.js'
+import { refuseSymlinkedDir, writeFileAtomic } from '../store/atomic.js'
 import { completedFromJournal, readJournal } from '../store/journal.js'
 import { acquireLock } from '../store/lock.js'
 import { newRunId, runDir as runDirOf } from '../store/paths.js'
@@ -60,6 +60,7 @@ function openNew(o: StartRunOptions): OpenedRun {
     pid: process.pid,
     host: hostname(),
     totals: emptyTotals(),
+    ...(o.approved ? { approved: o.approved } : {}),
   } as RunFile
   writeFileAtomic(join(runDir, 'script.js'), o.script)
   writeRunFile(runDir, runFile)
@@ -69,6 +70,7 @@ function openNew(o: StartRunOptions): OpenedRun {
 function openExisting(o: StartRunOptions, runIdOrPrefix: string): OpenedRun {
   const found = findRun(o.projectDir, runIdOrPrefix)
   const runDir = found.dir
+  refuseSymlinkedDir(runDir)
   const lock = acquireLock(runDir)
   try {
     const runFile = readRunFile(runDir)

@@ -8,6 +8,7 @@ import type { RunSummary } from '../machines/types.js'
 import { connectOpencode, type OpencodeConnection } from './connection.js'
 import { startRun, type RunHandle } from '../actors/runtime.js'
 import { workflowResolver } from '../actors/workflow-lookup.js'
+import { enforceApproved, type ApprovedSet } from '../actors/approved-set.js'
 import { attachProgress } from './progress.js'
 import { EXIT, UsageError } from './errors.js'
 import { fmtElapsed, fmtTokens } from '../machines/format.js'
@@ -27,6 +28,8 @@ export interface SessionOptions {
   inspect?: boolean
   /** Called with the run handle as soon as the run exists (the --detach parent prints the id). */
   onStarted?: (run: RunHandle, connection: OpencodeConnection) => void
+  /** What the user approved: recorded in run.json, and only these sub-workflow versions may run. */
+  approved?: ApprovedSet
   /** An open connection to reuse (the planner's); it is stopped at the end either way. */
   connection?: OpencodeConnection
 }
@@ -56,7 +59,8 @@ export async function runSession(o: SessionOptions): Promise<number> {
       concurrency: o.concurrency,
       maxAgents: o.maxAgents,
       budget: o.budget,
-      resolveWorkflow: workflowResolver(o.projectDir),
+      resolveWorkflow: o.approved ? enforceApproved(workflowResolver(o.projectDir), o.approved.workflows) : workflowResolver(o.projectDir),
+      approved: o.approved,
       gate: connection.executor.shell?.bind(connection.executor),
       inspect: inspect?.inspect,
       recordOptions: { model: connection.model, server: o.server, offline: o.offline ?? false },
