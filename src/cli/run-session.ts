@@ -1,16 +1,14 @@
 // What `run`, `resume` and `demo` share once the script is chosen and approved: connect to OpenCode, start (or
 // resume) the run, show progress, handle Ctrl-C as STOP, print the report or the --json summary, pick the exit code.
-import http from 'node:http'
-import type { Socket } from 'node:net'
-import { createInspectorServer } from '@statelyai/inspect/server'
 import { createWebSocketInspector } from '@statelyai/inspect'
+import { startInspectorBridge } from './inspector.js'
 import type { RunSummary } from '../machines/types.js'
 import { connectOpencode, type OpencodeConnection } from './connection.js'
 import { startRun, type RunHandle } from '../actors/runtime.js'
 import { workflowResolver } from '../actors/workflow-lookup.js'
 import { enforceApproved, type ApprovedSet } from '../actors/approved-set.js'
 import { attachProgress } from './progress.js'
-import { EXIT, UsageError } from './errors.js'
+import { EXIT } from './errors.js'
 import { fmtElapsed, fmtTokens } from '../machines/format.js'
 
 export interface SessionOptions {
@@ -45,10 +43,10 @@ export async function runSession(o: SessionOptions): Promise<number> {
     if (!o.json) process.stderr.write(`ocdw: agents run on ${connection.label}\n`)
     let inspect: ReturnType<typeof createWebSocketInspector> | undefined
     if (o.inspect) {
-      const port = inspectPort()
-      inspector = startInspectorBridge(port)
-      inspect = createWebSocketInspector({ url: `ws://localhost:${port}` })
-      process.stderr.write(`ocdw: actor inspection on ws://localhost:${port} (Stately inspector)\n`)
+      const bridge = await startInspectorBridge({ say: (line) => process.stderr.write(`ocdw: ${line}\n`) })
+      inspector = bridge
+      inspect = createWebSocketInspector({ url: bridge.socketUrl })
+      process.stderr.write(`ocdw: actor inspection: open ${bridge.pageUrl} in a browser (Stately inspector)\n`)
     }
     const run = await startRun({
       projectDir: o.projectDir,
@@ -92,56 +90,6 @@ export async function runSession(o: SessionOptions): Promise<number> {
   } finally {
     inspector?.stop()
     await connection.stop()
-  }
-}
-
-/** OCDW_INSPECT_PORT, else 8080 (the Stately inspector's default). */
-function inspectPort(): number {
-  const raw = process.env.OCDW_INSPECT_PORT
-  if (raw === undefined || raw === '') return 8080
-  const port = Number(raw)
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-    throw new UsageError(`OCDW_INSPECT_PORT=${raw} is not a TCP port; set it to a free port between 1 and 65535, or unset it for 8080.`)
-  }
-  return port
-}
-
-/**
- * The inspector bridge (`createInspectorServer`) with two gaps closed: its stop() leaves connected viewers (the
- * inspector page in a browser) open, which kept the CLI alive after the run ended; and a busy port crashed the CLI
- * with an unhandled 'error' event. The library does not hand out its HTTP server, so the one it creates during the
- * (synchronous) call is captured to track its sockets and errors.
- */
-function startInspectorBridge(port: number): { stop(): void } {
-  const sockets = new Set<Socket>()
-  let server: http.Server | undefined
-  const original = http.createServer
-  ;(http as { createServer: unknown }).createServer = (...args: unknown[]) => {
-    server = (original as (...a: unknown[]) => http.Server)(...args)
-    return server
-  }
-  let bridge: { stop(): void }
-  try {
-    bridge = createInspectorServer({ port, autoOpen: !process.env.CI })
-  } finally {
-    ;(http as { createServer: unknown }).createServer = original
-  }
-  server?.on('connection', (socket: Socket) => {
-    sockets.add(socket)
-    socket.once('close', () => sockets.delete(socket))
-  })
-  server?.on('error', (err: NodeJS.ErrnoException) => {
-    process.stderr.write(
-      err.code === 'EADDRINUSE'
-        ? `ocdw: warning: the inspector port ${port} is in use, so no actor inspection is served; set OCDW_INSPECT_PORT to a free port.\n`
-        : `ocdw: warning: the inspector bridge failed (${err.message}); the run goes on without inspection.\n`,
-    )
-  })
-  return {
-    stop() {
-      bridge.stop()
-      for (const s of sockets) s.destroy()
-    },
   }
 }
 
