@@ -5,6 +5,7 @@ import { agentTotals, totalTokens } from '../machines/run-view.js'
 import { findRun } from '../store/runs.js'
 import { fmtElapsed, fmtTokens } from '../machines/format.js'
 import { phaseLine } from './progress.js'
+import { sanitizeForTerminal } from '../machines/sanitize.js'
 
 export function registerShow(program: Command): void {
   program
@@ -30,6 +31,7 @@ export function registerShow(program: Command): void {
         out.push(`  ${a.key}  ${a.status.padEnd(8)} ${a.label.slice(0, 40).padEnd(40)} ${fmtTokens(totalTokens(a.tokens))} tok${a.cached ? ' (journal)' : ''}${a.error ? `  ${a.error}` : ''}`)
       }
       if (view.result !== undefined) out.push('', 'result:', typeof view.result === 'string' ? view.result : JSON.stringify(view.result, null, 2))
-      process.stdout.write(out.join('\n') + '\n')
+      // Names, labels, errors and the result come from the script and the agents: no terminal control reaches the tty.
+      process.stdout.write(sanitizeForTerminal(out.join('\n')) + '\n')
     })
 }

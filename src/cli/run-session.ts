@@ -10,6 +10,7 @@ import { enforceApproved, type ApprovedSet } from '../actors/approved-set.js'
 import { attachProgress } from './progress.js'
 import { EXIT } from './errors.js'
 import { fmtElapsed, fmtTokens } from '../machines/format.js'
+import { sanitizeForTerminal } from '../machines/sanitize.js'
 
 export interface SessionOptions {
   projectDir: string
@@ -111,10 +112,11 @@ export function printSummary(summary: RunSummary, json?: boolean): void {
       `${a.failed ? `, ${a.failed} failed` : ''}${a.stopped ? `, ${a.stopped} stopped` : ''}${a.cached ? `, ${a.cached} from the journal` : ''}` +
       `, ${fmtTokens(summary.tokens.total)} tokens\n`,
   )
-  if (summary.error) err.write(`ocdw: ${summary.error}\n`)
+  if (summary.error) err.write(`ocdw: ${sanitizeForTerminal(summary.error)}\n`)
   if (summary.status === 'completed') {
     const r = summary.result
-    process.stdout.write((typeof r === 'string' ? r : JSON.stringify(r, null, 2)) + '\n')
+    // The result holds agent text: printed without terminal controls (--json carries it exactly, escaped).
+    process.stdout.write(sanitizeForTerminal(typeof r === 'string' ? r : JSON.stringify(r, null, 2)) + '\n')
   }
   err.write(`ocdw: report: ${summary.runDir}/report.md\n`)
 }

@@ -5,6 +5,7 @@
 import blessed from 'blessed'
 import type { RunView } from '../machines/run-view.js'
 import type { ControlCommand } from '../machines/types.js'
+import { sanitizeForTerminal } from '../machines/sanitize.js'
 import type { TuiSource } from './source.js'
 import {
   AGENT_COLUMNS,
@@ -528,5 +529,5 @@ export function startTui(opts: { source: TuiSource; screen?: blessed.Widgets.Scr
 
 /** Escapes blessed tags in text that comes from runs (labels, prompts, tool inputs). */
 function esc(text: string): string {
-  return text.replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'))
+  return sanitizeForTerminal(text).replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'))
 }
