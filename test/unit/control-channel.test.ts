@@ -105,3 +105,28 @@ describe('control channel', () => {
     expect(s.commands).toEqual([{ type: 'PERMISSION_REPLY', key: 'k1', requestId: 'per_1', reply: 'once' }])
   })
 })
+
+describe('control client', () => {
+  it('does not trust a planted control.json that names a socket in a directory others can enter', async () => {
+    const { writeFileSync, chmodSync } = await import('node:fs')
+    const { createServer } = await import('node:net')
+    const { liveSocketOf } = await import('../../src/actors/control-client.js')
+    const shared = mkdtempSync(join(tmpdir(), 'ocdw-shared-'))
+    dirs.push(shared)
+    chmodSync(shared, 0o777)
+    const sock = join(shared, 's.sock')
+    const rogue = createServer(() => undefined)
+    await new Promise<void>((r) => rogue.listen(sock, r))
+    try {
+      const dir = runDir()
+      writeFileSync(join(dir, 'control.json'), JSON.stringify({ socket: sock, pid: process.pid }))
+      expect(liveSocketOf(dir)).toBeUndefined()
+      await expect(sendControl(dir, { type: 'STOP' })).rejects.toThrow(/No process is running this run/)
+      // The same socket moved into a private directory is accepted (what a real run creates).
+      chmodSync(shared, 0o700)
+      expect(liveSocketOf(dir)).toBe(sock)
+    } finally {
+      rogue.close()
+    }
+  })
+})
