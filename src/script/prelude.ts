@@ -54,6 +54,7 @@ export const PRELUDE_SOURCE = String.raw`(function (host, argsJson) {
       return Reflect.construct(Real, a, new.target === Guarded ? Real : new.target)
     }
     Object.setPrototypeOf(Guarded, Real)
+    Object.defineProperty(Guarded, 'name', { value: name })
     Guarded.prototype = Real.prototype
     Object.defineProperty(Real.prototype, 'constructor', { value: Guarded, writable: true, configurable: true })
     define(name, Guarded)

@@ -29,9 +29,9 @@ describe('binary memory counts against the limit', () => {
   it('small buffers and typed arrays still behave as usual', async () => {
     const r = await run(
       "const k = []\nfor (let i = 0; i < 20000; i++) k.push(new Uint8Array(8))\nconst v = new Uint8Array(new ArrayBuffer(8), 2, 4)\nclass B extends ArrayBuffer {}\n" +
-        'return [k.length, v.length, new B(4) instanceof ArrayBuffer, Uint8Array.from([1, 2, 3]).map((x) => x * 2).join(), ArrayBuffer.isView(v)]',
+        'return [k.length, v.length, new B(4) instanceof ArrayBuffer, Uint8Array.from([1, 2, 3]).map((x) => x * 2).join(), ArrayBuffer.isView(v), ArrayBuffer.name, new Uint8Array(2).constructor === Uint8Array]',
     )
-    expect(r).toEqual({ status: 'completed', result: [20000, 4, true, '2,4,6', true], warnings: [] })
+    expect(r).toEqual({ status: 'completed', result: [20000, 4, true, '2,4,6', true, 'ArrayBuffer', true], warnings: [] })
   }, 60_000)
 })
 
