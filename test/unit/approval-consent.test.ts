@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { approve } from '../../src/cli/approval.js'
 import { recordConsent } from '../../src/store/consent.js'
@@ -35,5 +36,17 @@ describe('approval covers sub-workflows', () => {
     expect((await ask(subs)).status).toBe('approved')
     const edited = await ask({ ...subs, child: subs.child.replace('return 1', 'return 666') })
     expect(edited).toMatchObject({ status: 'denied', message: expect.stringMatching(/needs approval and there is no terminal to ask in; run again with --yes/) })
+  })
+
+  it('shows each sub-workflow with its hash in the prompt', async () => {
+    const input = new PassThrough()
+    const output = new PassThrough()
+    let shown = ''
+    output.on('data', (d) => (shown += d))
+    input.end('5\n')
+    const subs = { child: "export const meta = { name: 'child' }\nreturn 1" }
+    const r = await approve({ projectDir: dir, source: SOURCE, parsed: parseScript(SOURCE), origin: 'test', mode: 'default', subWorkflows: subs, input, output })
+    expect(r.status).toBe('denied')
+    expect(shown).toContain(`Also runs workflow child (sha256 ${sha256(subs.child).slice(0, 12)})`)
   })
 })
