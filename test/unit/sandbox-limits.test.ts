@@ -92,3 +92,26 @@ describe('floods and deep values', () => {
     }
   }, 60_000)
 })
+
+describe('huge agent errors through the runtime', () => {
+  it('are cut to 64 KiB before the journal, the view and the agent file', async () => {
+    const { mkdtempSync, readFileSync, readdirSync, rmSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const { startRun } = await import('../../src/actors/runtime.js')
+    const { createInstantExecutor } = await import('../../src/actors/instant-executor.js')
+    const projectDir = mkdtempSync(join(tmpdir(), 'ocdw-bigerr-'))
+    try {
+      const executor = createInstantExecutor({ respond: () => { throw new Error('boom '.repeat(2_000_000)) } })
+      const run = await startRun({ projectDir, script: META + "return await agent('x')", executor, control: false })
+      const s = await run.done
+      expect(s.status).toBe('completed')
+      const journal = readFileSync(join(run.runDir, 'journal.jsonl'), 'utf8')
+      expect(journal).toMatch(/more characters cut/)
+      expect(journal.length).toBeLessThan(1024 * 1024)
+      for (const f of readdirSync(join(run.runDir, 'agents'))) expect(readFileSync(join(run.runDir, 'agents', f), 'utf8').length).toBeLessThan(1024 * 1024)
+    } finally {
+      rmSync(projectDir, { recursive: true, force: true })
+    }
+  }, 120_000)
+})
