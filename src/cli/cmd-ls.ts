@@ -2,6 +2,7 @@
 import type { Command } from 'commander'
 import { listRunsWithStatus } from '../actors/run-reader.js'
 import { fmtElapsed, fmtTokens } from '../machines/format.js'
+import { sanitizeLine } from '../machines/sanitize.js'
 
 export function registerLs(program: Command): void {
   program
@@ -22,7 +23,7 @@ export function registerLs(program: Command): void {
         const a = r.totals?.agents ?? {}
         const elapsed = (r.endedAt ?? Date.now()) - r.startedAt
         process.stdout.write(
-          `${r.id}  ${String(r.status).padEnd(11)} ${String(r.name).padEnd(24).slice(0, 24)} ${a.done ?? 0}/${a.total ?? 0} agents  ${fmtTokens(r.totals?.tokens?.total ?? 0)} tok  ${fmtElapsed(elapsed)}\n`,
+          `${sanitizeLine(String(r.id))}  ${sanitizeLine(String(r.status)).padEnd(11)} ${sanitizeLine(String(r.name)).padEnd(24).slice(0, 24)} ${a.done ?? 0}/${a.total ?? 0} agents  ${fmtTokens(r.totals?.tokens?.total ?? 0)} tok  ${fmtElapsed(elapsed)}\n`,
         )
       }
     })

@@ -3,7 +3,7 @@
 // (a disguised link) and screen-clearing escapes; `ocdw run` progress and result, `ocdw show` and `ocdw ui` (in a
 // real terminal under tmux, its raw output bytes recorded) must carry none of them.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -49,6 +49,25 @@ describe('terminal control sequences from agents', () => {
     expect(shown.stdout).not.toMatch(ESC)
     const json = sb.run(['show', runId, '--json'])
     expect(parseJsonOut(json.stdout).result).toBe(EVIL)
+  })
+
+  it('`ocdw ls` and `ocdw workflows` print names from planted files without escapes', () => {
+    const dir = join(sb.project, '.opencode', 'workflows')
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'planted.js'), "export const meta = { name: 'planted', description: 'looks fine \\u001b]52;c;cHduZWQ=\\u0007 \\u001b[2J' }\nreturn 1\n")
+    const wf = sb.run(['workflows'])
+    expect(wf.stdout).toMatch(/planted/)
+    expect(wf.stdout).not.toMatch(ESC)
+    const runJson = join(sb.project, '.opencode', 'workflows', 'runs', runId, 'run.json')
+    const original = readFileSync(runJson, 'utf8')
+    try {
+      writeFileSync(runJson, JSON.stringify({ ...JSON.parse(original), name: 'x\u001b]52;c;cHduZWQ=\u0007y' }))
+      const ls = sb.run(['ls'])
+      expect(ls.stdout).toMatch(new RegExp(runId))
+      expect(ls.stdout).not.toMatch(ESC)
+    } finally {
+      writeFileSync(runJson, original)
+    }
   })
 
   it('`ocdw ui` in a real terminal writes none of the attacker sequences', async () => {
