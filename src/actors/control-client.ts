@@ -1,7 +1,7 @@
 // The control channel client: how another process (TUI, `ocdw stop`, the plugin) reaches a live run.
-import { readFileSync } from 'node:fs'
+import { lstatSync, readFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { RunView } from '../machines/run-view.js'
 import type { ControlCommand, RuntimeEvent } from '../machines/types.js'
 import { CONTROL_FILE } from './control-protocol.js'
@@ -11,11 +11,31 @@ export function liveSocketOf(runDir: string): string | undefined {
   try {
     const info = JSON.parse(readFileSync(join(runDir, CONTROL_FILE), 'utf8')) as { socket: string; pid: number }
     process.kill(info.pid, 0)
-    return info.socket
+    return ownPrivateSocket(info.socket) ? info.socket : undefined
   } catch {
     return undefined
   }
 }
+
+/**
+ * control.json is a file in the project, so it may have been planted: only a socket this user owns, in a directory
+ * this user owns that nobody else can enter (as the run process creates it), is trusted to be a run of ours.
+ */
+function ownPrivateSocket(socketPath: unknown): boolean {
+  if (typeof socketPath !== 'string' || !socketPath) return false
+  const uid = process.getuid?.()
+  try {
+    const sock = lstatSync(socketPath)
+    const dir = lstatSync(dirname(socketPath))
+    if (!sock.isSocket() || !dir.isDirectory()) return false
+    return uid === undefined || (sock.uid === uid && dir.uid === uid && (dir.mode & 0o077) === 0)
+  } catch {
+    return false
+  }
+}
+
+/** Longest line read from a run (a whole view of a big run is a few MB); past it the connection is dropped. */
+const MAX_REPLY_LINE = 256 * 1024 * 1024
 
 function open(runDir: string): Promise<Socket> {
   const socketPath = liveSocketOf(runDir)
@@ -41,6 +61,10 @@ function lines(socket: Socket, onLine: (msg: any) => void): void {
       const line = buffer.slice(0, nl)
       buffer = buffer.slice(nl + 1)
       if (line.trim()) onLine(JSON.parse(line))
+    }
+    if (buffer.length > MAX_REPLY_LINE) {
+      buffer = ''
+      socket.destroy(new Error('The run sent a reply line longer than 256 MB, so the connection was dropped.'))
     }
   })
 }

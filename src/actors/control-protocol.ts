@@ -1,6 +1,6 @@
 // The control channel's wire format: newline-delimited JSON over a unix socket owned by the process running a run.
 // Commands are the workflow actor's own events (ControlCommand); nothing else can change a run.
-import { createHash } from 'node:crypto'
+import { chmodSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
@@ -29,8 +29,24 @@ export type ControlRequest = z.infer<typeof ControlRequestSchema>
 /** The file in the run dir that names the socket (unix socket paths are limited to ~107 bytes, run dirs are not). */
 export const CONTROL_FILE = 'control.json'
 
-/** Socket path for a run dir: short, in the temp dir, stable for the run dir. */
-export function socketPathFor(runDir: string): string {
-  const hash = createHash('sha256').update(runDir).digest('hex').slice(0, 16)
-  return join(tmpdir(), `ocdw-${hash}.sock`)
+/** Longest request line the server reads (a line without a newline past this drops the connection). */
+export const MAX_LINE_BYTES = 1024 * 1024
+
+/** Unix socket paths are cut at ~104-108 bytes (sun_path); stay well under so a path is never silently shared. */
+export const MAX_SOCKET_PATH = 100
+const SOCKET_NAME = 'c.sock'
+
+/**
+ * A fresh private directory for one run's socket: mkdtemp (unguessable, created by us, so no other user can have
+ * planted it) and chmod 0700 whatever the umask, so only this user can reach the socket inside. When TMPDIR is so
+ * long that the socket path would pass the sun_path limit, /tmp is used instead.
+ */
+export function makeSocketDir(): { dir: string; socketPath: string } {
+  for (const base of [tmpdir(), '/tmp']) {
+    if (join(base, 'ocdw-XXXXXX', SOCKET_NAME).length > MAX_SOCKET_PATH) continue
+    const dir = mkdtempSync(join(base, 'ocdw-'))
+    chmodSync(dir, 0o700)
+    return { dir, socketPath: join(dir, SOCKET_NAME) }
+  }
+  throw new Error(`The temp directory ${tmpdir()} is too long for a control socket path and /tmp is too; set TMPDIR to a short directory.`)
 }

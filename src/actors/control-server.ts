@@ -1,12 +1,13 @@
 // The control channel server: lets the TUI, `ocdw stop/pause/restart` and the plugin steer a live run from another
 // process. Each request line becomes exactly one actor event; `watch` streams the run's events.
-import { existsSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, rmSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import type { Observable } from 'rxjs'
 import type { RunView } from '../machines/run-view.js'
 import type { ControlCommand, RuntimeEvent } from '../machines/types.js'
-import { CONTROL_FILE, ControlRequestSchema, socketPathFor } from './control-protocol.js'
+import { writeFileAtomic } from '../store/atomic.js'
+import { CONTROL_FILE, ControlRequestSchema, makeSocketDir, MAX_LINE_BYTES } from './control-protocol.js'
 
 export interface ControlServerOptions {
   runDir: string
@@ -22,9 +23,9 @@ export interface ControlServer {
 }
 
 export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
-  const socketPath = socketPathFor(options.runDir)
-  // A socket file left by a process that died (kill -9) would make listen() fail with EADDRINUSE.
-  if (existsSync(socketPath)) rmSync(socketPath, { force: true })
+  // A fresh 0700 directory per run: no path shared between runs (no EADDRINUSE, nothing stale to remove) and no
+  // other user can connect whatever the umask.
+  const { dir: socketDir, socketPath } = makeSocketDir()
   const sockets = new Set<Socket>()
   const server: Server = createServer((socket) => {
     sockets.add(socket)
@@ -32,15 +33,21 @@ export async function startControlServer(options: ControlServerOptions): Promise
     socket.on('error', () => socket.destroy())
     handleConnection(socket, options)
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(socketPath, () => {
-      server.off('error', reject)
-      resolve()
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(socketPath, () => {
+        server.off('error', reject)
+        resolve()
+      })
     })
-  })
+    chmodSync(socketPath, 0o600)
+  } catch (err) {
+    rmSync(socketDir, { recursive: true, force: true })
+    throw err
+  }
   server.unref()
-  writeFileSync(join(options.runDir, CONTROL_FILE), JSON.stringify({ socket: socketPath, pid: process.pid }) + '\n')
+  writeFileAtomic(join(options.runDir, CONTROL_FILE), JSON.stringify({ socket: socketPath, pid: process.pid }) + '\n', { durable: false })
   return {
     socketPath,
     close: () =>
@@ -48,7 +55,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
         for (const s of sockets) s.destroy()
         server.close(() => resolve())
         rmSync(join(options.runDir, CONTROL_FILE), { force: true })
-        rmSync(socketPath, { force: true })
+        rmSync(socketDir, { recursive: true, force: true })
       }),
   }
 }
@@ -66,6 +73,11 @@ function handleConnection(socket: Socket, options: ControlServerOptions): void {
       const line = buffer.slice(0, nl)
       buffer = buffer.slice(nl + 1)
       if (line.trim()) handleLine(line, send, socket, options)
+    }
+    // A peer that never sends a newline must not grow this process without bound: drop it.
+    if (buffer.length > MAX_LINE_BYTES) {
+      buffer = ''
+      socket.destroy()
     }
   })
 }
@@ -85,6 +97,7 @@ function handleLine(line: string, send: (msg: unknown) => void, socket: Socket, 
   switch (req.op) {
     case 'command':
       try {
+        if (req.command.type === 'PERMISSION_REPLY') checkPermissionPending(options.getView(), req.command.key, req.command.requestId)
         options.onCommand(req.command as ControlCommand)
         send({ id: req.id, ok: true })
       } catch (err) {
@@ -103,5 +116,14 @@ function handleLine(line: string, send: (msg: unknown) => void, socket: Socket, 
       socket.on('close', () => sub.unsubscribe())
       break
     }
+  }
+}
+
+/** A permission reply is only passed on for the request the agent is actually waiting on. */
+function checkPermissionPending(view: RunView, key: string, requestId: string): void {
+  const agent = view.agents.find((a) => a.key === key)
+  if (!agent) throw new Error(`The run has no agent with key ${key}; \`ocdw show\` lists the keys.`)
+  if (agent.permission?.requestId !== requestId) {
+    throw new Error(`Agent ${key} is not waiting on permission request ${requestId}; \`ocdw show\` lists the pending requests.`)
   }
 }

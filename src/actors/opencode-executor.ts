@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto'
 import type { OpencodeClient } from '@opencode-ai/sdk/v2'
 import type { AgentActivity, AgentCall, AgentExecutor, ExecResult, GateResult, Tokens } from '../machines/types.js'
 import { createEventHub, type EventHub } from './opencode-events.js'
+import { gateAction, refusedGate } from './gate-permission.js'
 import { createWorktree } from './worktree.js'
 import { AgentTargetError, createAgentTargets } from './agent-target.js'
 import { finalFailure, markInfra, modelCause, opencodeCause } from './infra-failure.js'
@@ -317,6 +318,9 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
     },
 
     async shell(command, opts): Promise<GateResult> {
+      // session.shell ignores OpenCode's permission rules: apply the `bash` rules here first (gate-permission.ts).
+      const permitted = await gateAction(client, directory, command)
+      if (permitted.action !== 'allow') return refusedGate(command, permitted.action, permitted.why)
       return runGate(client, directory, command, opts?.timeoutMs, o.parentSessionId)
     },
 

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { parseScript, type ParsedScript } from '../script/meta.js'
-import { writeFileAtomic } from '../store/atomic.js'
+import { refuseSymlinkedDir, writeFileAtomic } from '../store/atomic.js'
 import { completedFromJournal, JOURNAL_FILE, readJournal } from '../store/journal.js'
 import { acquireLock } from '../store/lock.js'
 import { ensureRunsIgnored, newRunId, runDir as runDirOf } from '../store/paths.js'
@@ -64,6 +64,7 @@ async function openNew(o: StartRunOptions): Promise<OpenedRun> {
     pid: process.pid,
     host: hostname(),
     totals: emptyTotals(),
+    ...(o.approved ? { approved: o.approved } : {}),
   } as RunFile
   writeFileAtomic(join(runDir, 'script.js'), o.script)
   writeRunFile(runDir, runFile)
@@ -73,6 +74,7 @@ async function openNew(o: StartRunOptions): Promise<OpenedRun> {
 async function openExisting(o: StartRunOptions, runIdOrPrefix: string): Promise<OpenedRun> {
   const found = findRun(o.projectDir, runIdOrPrefix)
   const runDir = found.dir
+  refuseSymlinkedDir(runDir)
   const lock = await acquireLock(runDir)
   try {
     const runFile = readRunFile(runDir)

@@ -42,6 +42,8 @@ export interface StartRunOptions {
   gate?: (command: string, opts?: { timeoutMs?: number }) => Promise<GateResult>
   /** xstate inspection observer (the CLI's --inspect passes the Stately inspector's). */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void)
+  /** What the user approved (script and sub-workflow hashes), recorded in a new run's run.json for resume. */
+  approved?: import('./approved-set.js').ApprovedSet
   /** Extra fields recorded in run.json's options (model, server, offline...). */
   recordOptions?: Record<string, unknown>
   /** Serve the control channel (default true). */

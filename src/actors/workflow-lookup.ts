@@ -1,7 +1,7 @@
 // Finding a workflow by name: the project's saved ones win, then the personal ones, then the bundled ones that ship
 // in this package's workflows/ folder. Used by `run --name`, the script's workflow() and the plugin.
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { WorkflowResolver } from '../machines/types.js'
 import { findSavedWorkflow, listSavedWorkflows } from '../store/saved-workflows.js'
@@ -52,14 +52,28 @@ export function findWorkflow(projectDir: string, name: string): WorkflowEntry & 
 
 export function workflowResolver(projectDir: string): WorkflowResolver {
   return async (nameOrRef: string) => {
-    // A path (x.js, ./x.js or /abs/x.js, e.g. from workflow({ scriptPath })) runs that file, relative to the project;
-    // a bare name is looked up like `run --name`.
+    // A path (x.js, ./x.js or /abs/x.js, e.g. from workflow({ scriptPath })) runs that file, but only inside the
+    // project; a bare name is looked up like `run --name`.
     if (nameOrRef.endsWith('.js')) {
-      const path = resolve(projectDir, nameOrRef)
-      if (!existsSync(path)) throw new Error(`workflow(): the file ${nameOrRef} does not exist.`)
+      const path = projectFile(projectDir, nameOrRef)
       return { name: nameOrRef, source: readFileSync(path, 'utf8') }
     }
     const w = findWorkflow(projectDir, nameOrRef)
     return { name: w.name, source: w.source }
   }
+}
+
+/**
+ * The real path of a workflow file named by path, refused unless it lies inside the project (symlinks resolved first,
+ * so a link in the project cannot point outside): a script must not run arbitrary .js files from elsewhere on disk.
+ */
+function projectFile(projectDir: string, ref: string): string {
+  const path = resolve(projectDir, ref)
+  if (!existsSync(path)) throw new Error(`workflow(): the file ${ref} does not exist.`)
+  const real = realpathSync(path)
+  const rel = relative(realpathSync(projectDir), real)
+  if (rel === '' || rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel)) {
+    throw new Error(`workflow("${ref}") names a file outside the project, which a workflow may not run; save it with \`ocdw save\` and call it by name, or move it into the project.`)
+  }
+  return real
 }

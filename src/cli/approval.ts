@@ -10,6 +10,8 @@ import { createInterface } from 'node:readline/promises'
 import { parseScript, type ParsedScript } from '../script/meta.js'
 import { hasConsent, recordConsent } from '../store/consent.js'
 import { estimateAgents } from './estimate.js'
+import { combinedHash, sha256 } from '../actors/approved-set.js'
+import { sanitizeLine, sanitizeForTerminal } from '../machines/sanitize.js'
 
 export type Decision = { status: 'approved'; source: string } | { status: 'denied'; message: string }
 
@@ -22,41 +24,56 @@ export interface ApprovalRequest {
   yes?: boolean
   input?: NodeJS.ReadableStream
   output?: NodeJS.WritableStream
+  /** Sub-workflows the script calls by name (name -> source): shown, and part of the hash consent is keyed on. */
+  subWorkflows?: Record<string, string>
+  /** Why approval is asked (resume of a changed or unrecorded run), said before the prompt. */
+  reason?: string
 }
 
 export function scriptHash(source: string): string {
   return createHash('sha256').update(source).digest('hex')
 }
 
+/** The hash consent is keyed on: the script and every sub-workflow it names, so an edited sub-workflow asks again. */
+function consentHash(source: string, subs: Record<string, string> | undefined): string {
+  const workflows: Record<string, string> = {}
+  for (const [n, s] of Object.entries(subs ?? {})) workflows[n] = sha256(s)
+  return combinedHash({ script: scriptHash(source), workflows })
+}
+
 export async function approve(req: ApprovalRequest): Promise<Decision> {
   if (req.yes || req.mode === 'bypass') return { status: 'approved', source: req.source }
-  const consentKey = { projectDir: req.projectDir, name: req.parsed.meta.name, scriptHash: scriptHash(req.source) }
+  const consentKey = { projectDir: req.projectDir, name: req.parsed.meta.name, scriptHash: consentHash(req.source, req.subWorkflows) }
   if (hasConsent(consentKey)) return { status: 'approved', source: req.source }
   const input = req.input ?? process.stdin
   const output = req.output ?? process.stderr
   if (!(input as NodeJS.ReadStream).isTTY && !req.input) {
     return {
       status: 'denied',
-      message: `The workflow "${req.parsed.meta.name}" needs approval and there is no terminal to ask in; run again with --yes (or --mode bypass) to approve it.`,
+      message: `${req.reason ? `${req.reason} ` : ''}The workflow "${req.parsed.meta.name}" needs approval and there is no terminal to ask in; run again with --yes (or --mode bypass) to approve it.`,
     }
   }
   let source = req.source
   let parsed = req.parsed
   const rl = createInterface({ input, output, terminal: false })
   try {
+    if (req.reason) output.write(`\n${sanitizeLine(req.reason)}\n`)
     for (;;) {
-      output.write(describe(parsed, source, req.origin))
+      output.write(describe(parsed, source, req.origin, req.subWorkflows))
       const answer = (await rl.question('Choose 1-5: ')).trim().toLowerCase()
       if (answer === '1' || answer === 'y' || answer === 'yes') {
-        if (req.mode === 'auto') recordConsent({ ...consentKey, scriptHash: scriptHash(source), name: parsed.meta.name })
+        if (req.mode === 'auto') recordConsent({ ...consentKey, scriptHash: consentHash(source, req.subWorkflows), name: parsed.meta.name })
         return { status: 'approved', source }
       }
       if (answer === '2') {
-        recordConsent({ projectDir: req.projectDir, name: parsed.meta.name, scriptHash: scriptHash(source) })
+        recordConsent({ projectDir: req.projectDir, name: parsed.meta.name, scriptHash: consentHash(source, req.subWorkflows) })
         return { status: 'approved', source }
       }
       if (answer === '3') {
-        output.write(`\n----- script -----\n${source}\n------------------\n`)
+        output.write(`\n----- script -----\n${sanitizeForTerminal(source)}\n------------------\n`)
+        for (const [n, s] of Object.entries(req.subWorkflows ?? {})) {
+          output.write(`----- workflow ${sanitizeLine(n)} -----\n${sanitizeForTerminal(s)}\n------------------\n`)
+        }
         continue
       }
       if (answer === '4') {
@@ -80,13 +97,14 @@ export async function approve(req: ApprovalRequest): Promise<Decision> {
   }
 }
 
-function describe(parsed: ParsedScript, source: string, origin: string): string {
+function describe(parsed: ParsedScript, source: string, origin: string, subs: Record<string, string> = {}): string {
   const m = parsed.meta
   const lines = [
     '',
-    `Workflow: ${m.name}  (${origin})`,
-    m.description ? `  ${m.description}` : '',
-    m.phases?.length ? `Phases: ${m.phases.map((p) => p.title).join(' → ')}` : '',
+    `Workflow: ${sanitizeLine(m.name)}  (${sanitizeLine(origin)})`,
+    m.description ? `  ${sanitizeLine(m.description)}` : '',
+    m.phases?.length ? `Phases: ${m.phases.map((p) => sanitizeLine(p.title)).join(' → ')}` : '',
+    ...Object.entries(subs).map(([n, s]) => `Also runs workflow ${sanitizeLine(n)} (sha256 ${sha256(s).slice(0, 12)})`),
   ]
   const estimate = estimateAgents(source)
   if (estimate.unbounded || estimate.max > 25) {
@@ -99,7 +117,7 @@ function describe(parsed: ParsedScript, source: string, origin: string): string 
   lines.push(
     '',
     `  1. Yes, run it`,
-    `  2. Yes, and don't ask again for ${m.name} in ${process.cwd()}`,
+    `  2. Yes, and don't ask again for ${sanitizeLine(m.name)} in ${process.cwd()}`,
     `  3. View raw script`,
     `  4. Edit script`,
     `  5. No`,

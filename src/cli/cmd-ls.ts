@@ -23,7 +23,7 @@ export function registerLs(program: Command): void {
       for (const r of runs) {
         const f = r.facts
         process.stdout.write(
-          `${r.id}  ${String(f.status).padEnd(11)} ${sanitizeLine(String(r.name)).padEnd(24).slice(0, 24)} ${f.agents.done}/${f.agents.total} agents  ${fmtTokens(f.tokens)} tok  ${fmtElapsed(f.elapsedMs)}\n`,
+          `${sanitizeLine(String(r.id))}  ${String(f.status).padEnd(11)} ${sanitizeLine(String(r.name)).padEnd(24).slice(0, 24)} ${f.agents.done}/${f.agents.total} agents  ${fmtTokens(f.tokens)} tok  ${fmtElapsed(f.elapsedMs)}\n`,
         )
       }
     })

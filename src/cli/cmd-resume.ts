@@ -6,11 +6,11 @@ import type { Command } from 'commander'
 import { fetchLiveView, sendControl } from '../actors/control-client.js'
 import { isLive } from '../actors/run-reader.js'
 import { parseScript } from '../script/meta.js'
-import { approve } from './approval.js'
 import { commonRunOptions } from './cmd-run.js'
 import { EXIT, UsageError } from './errors.js'
 import { setExitCode } from './main.js'
 import { parseMode, type RunFlags } from './options.js'
+import { approveResume } from './resume-approval.js'
 import { isLockHeld, readLock, RunLockedError } from '../store/lock.js'
 import { findRun } from '../store/runs.js'
 import { runSession } from './run-session.js'
@@ -21,8 +21,8 @@ export function registerResume(program: Command): void {
     .description('resume a run: completed agents answer from the journal, the rest run live')
     .argument('<runId>', 'the run id, or a unique prefix of it')
     .option('--script <file.js>', 'resume with this edited script: its unchanged leading calls answer from the journal')
-    .option('--yes', 'approve the edited --script without asking')
-    .option('--mode <mode>', 'approval mode for an edited --script: default | auto | bypass', 'default')
+    .option('--yes', 'approve without asking (an edited --script, or a run whose script changed since it was approved)')
+    .option('--mode <mode>', 'approval mode when approval is needed: default | auto | bypass', 'default')
     .option('--server <url>', 'use a running OpenCode server (else one is spawned in the project dir)')
     .option('--offline', 'use the bundled offline model (no API key needed)')
     .option('--model <provider/model>', 'default model for the agents')
@@ -51,25 +51,25 @@ export function registerResume(program: Command): void {
       if (await isLockHeld(dir)) {
         throw new RunLockedError(`Run ${id} is in use by process ${holder?.pid ?? '?'} on ${holder?.host ?? 'this host'}; stop it with \`ocdw stop ${id}\`, or wait for it to end.`)
       }
-      let script: string | undefined
+      let edited: { source: string; origin: string } | undefined
       if (flags.script) {
         try {
-          script = readFileSync(resolve(flags.script), 'utf8')
+          edited = { source: readFileSync(resolve(flags.script), 'utf8'), origin: resolve(flags.script) }
         } catch (err) {
           throw new UsageError(`Cannot read the script ${flags.script} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give the path of the edited .js workflow script.`)
         }
-        const parsed = parseScript(script)
-        // An edited script is a new script: it is approved like one (the run's own script was approved when it started).
-        if (script !== readFileSync(resolve(dir, 'script.js'), 'utf8')) {
-          const decision = await approve({ projectDir: process.cwd(), source: script, parsed, origin: resolve(flags.script), mode, yes: flags.yes })
-          if (decision.status !== 'approved') {
-            process.stderr.write(`ocdw: ${decision.message}\n`)
-            setExitCode(cmd, EXIT.stopped)
-            return
-          }
-          script = decision.source
-        }
+        parseScript(edited.source)
       }
-      setExitCode(cmd, await runSession({ projectDir: process.cwd(), resumeRunId: id, ...common, script, args: undefined }))
+      // script.js runs unasked only if it (and each sub-workflow it names) still has the approved hash; an edited
+      // script is a new script, approved like one.
+      const decision = await approveResume({ runDir: dir, runId: id, projectDir: process.cwd(), mode, yes: flags.yes, script: edited })
+      if (decision.status !== 'approved') {
+        process.stderr.write(`ocdw: ${decision.message}\n`)
+        if (flags.json) process.stdout.write(JSON.stringify({ runId: id, status: 'denied', result: null, error: decision.message }) + '\n')
+        setExitCode(cmd, EXIT.stopped)
+        return
+      }
+      const script = edited ? decision.source : undefined
+      setExitCode(cmd, await runSession({ projectDir: process.cwd(), resumeRunId: id, ...common, script, args: undefined, approved: decision.approved }))
     })
 }

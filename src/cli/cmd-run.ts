@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { findWorkflow } from '../actors/workflow-lookup.js'
+import { findWorkflow, workflowResolver } from '../actors/workflow-lookup.js'
+import { approvedSetOf } from '../actors/approved-set.js'
 import { parseScript } from '../script/meta.js'
 import { approve } from './approval.js'
 import { UsageError, EXIT } from './errors.js'
@@ -79,7 +80,9 @@ export function registerRun(program: Command): void {
       await connection?.stop()
       throw err
     }
-    const decision = await approve({ projectDir, source, parsed, origin, mode, yes: flags.yes })
+    // Approval covers the sub-workflows the script names too (issue 12.4a): shown, hashed, recorded in run.json.
+    const covered = await approvedSetOf(source, workflowResolver(projectDir))
+    const decision = await approve({ projectDir, source, parsed, origin, mode, yes: flags.yes, subWorkflows: covered.sources })
     if (decision.status !== 'approved' || flags.detach) await connection?.stop()
     if (decision.status !== 'approved') {
       process.stderr.write(`ocdw: ${decision.message}\n`)
@@ -92,7 +95,8 @@ export function registerRun(program: Command): void {
       setExitCode(cmd, await detachRun({ projectDir, source: decision.source, flags }))
       return
     }
-    setExitCode(cmd, await runSession({ projectDir, script: decision.source, ...common, connection }))
+    const approved = decision.source === source ? covered : await approvedSetOf(decision.source, workflowResolver(projectDir))
+    setExitCode(cmd, await runSession({ projectDir, script: decision.source, ...common, connection, approved: { script: approved.script, workflows: approved.workflows } }))
   })
 }
 

@@ -32,8 +32,9 @@ export function registerShow(program: Command): void {
       for (const a of view.agents) {
         out.push(`  ${a.key}  ${a.status.padEnd(8)} ${a.label.slice(0, 40).padEnd(40)} ${fmtTokens(totalTokens(a.tokens))} tok${a.cached ? ' (journal)' : ''}${a.error ? `  ${a.error}` : ''}`)
       }
-      // The result as the report renders it (Markdown); agent-written, so sanitised before it reaches the terminal.
-      if (view.result !== undefined) out.push('', 'result:', '', sanitizeForTerminal(resultMarkdown(view.result)), '', `(raw JSON: ocdw show ${view.runId} --json, or result.json in ${dir})`)
-      process.stdout.write(out.join('\n') + '\n')
+      // The result as the report renders it (Markdown); names, labels, errors and the result come from the script and
+      // the agents: no terminal control reaches the tty.
+      if (view.result !== undefined) out.push('', 'result:', '', resultMarkdown(view.result), '', `(raw JSON: ocdw show ${view.runId} --json, or result.json in ${dir})`)
+      process.stdout.write(sanitizeForTerminal(out.join('\n')) + '\n')
     })
 }

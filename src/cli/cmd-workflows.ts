@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { listAllWorkflows } from '../actors/workflow-lookup.js'
 import { parseScript } from '../script/meta.js'
+import { sanitizeLine } from '../machines/sanitize.js'
 
 export function registerWorkflows(program: Command): void {
   program
@@ -25,7 +26,8 @@ export function registerWorkflows(program: Command): void {
         return
       }
       for (const w of rows) {
-        process.stdout.write(`${w.name.padEnd(20)} ${w.scope.padEnd(8)} ${w.problem ? `(unusable: ${w.problem})` : (w.description ?? '')}\n`)
+        // Names and descriptions come from files a repository ships: no terminal control sequences.
+        process.stdout.write(sanitizeLine(`${w.name.padEnd(20)} ${w.scope.padEnd(8)} ${w.problem ? `(unusable: ${w.problem})` : (w.description ?? '')}`) + '\n')
       }
       if (!rows.length) process.stdout.write('No workflows found.\n')
     })

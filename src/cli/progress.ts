@@ -6,7 +6,7 @@ import type { RunView } from '../machines/run-view.js'
 import { totalTokens } from '../machines/run-view.js'
 import type { RuntimeEvent } from '../machines/types.js'
 import { bar, fmtElapsed, fmtTokens } from '../machines/format.js'
-import { sanitizeLine } from '../machines/sanitize.js'
+import { sanitizeForTerminal, sanitizeLine } from '../machines/sanitize.js'
 
 export function phaseLine(view: RunView, title: string, now: number): string {
   const p = view.phases.find((x) => x.title === title)
@@ -20,17 +20,17 @@ export function phaseLine(view: RunView, title: string, now: number): string {
   if (c.queued) parts.push(`${c.queued} queued`)
   if (c.failed) parts.push(`${c.failed} failed`)
   if (c.stopped) parts.push(`${c.stopped} stopped`)
-  return `${p.title.padEnd(18).slice(0, 18)} ${bar(finished, total, 16)} ${parts.join(', ')} · ${fmtTokens(totalTokens(p.tokens))} tok · ${elapsed}`
+  return `${sanitizeLine(p.title).padEnd(18).slice(0, 18)} ${bar(finished, total, 16)} ${parts.join(', ')} · ${fmtTokens(totalTokens(p.tokens))} tok · ${elapsed}`
 }
 
 function agentName(view: RunView, key: string): string {
   const label = view.agents.find((a) => a.key === key)?.label
-  return label && label !== key ? `"${label}" (${key})` : key
+  return label && label !== key ? `"${sanitizeLine(label)}" (${sanitizeLine(key)})` : sanitizeLine(key)
 }
 
 /** The line that tells the user an agent waits for a permission, and how to answer it. */
 export function permissionLine(view: RunView, ev: Extract<RuntimeEvent, { type: 'agent.permission' }>): string {
-  const what = ev.patterns.length ? `${ev.permission} (${ev.patterns.join(', ')})` : ev.permission
+  const what = sanitizeLine(ev.patterns.length ? `${ev.permission} (${ev.patterns.join(', ')})` : ev.permission)
   return (
     `! agent ${agentName(view, ev.key)} waits for permission to use ${what}; answer with ` +
     `\`ocdw permit ${view.runId} --agent ${ev.key} --reply once|always|reject\` or in \`ocdw ui\``

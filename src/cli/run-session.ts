@@ -1,16 +1,16 @@
 // What `run`, `resume` and `demo` share once the script is chosen and approved: connect to OpenCode, start (or
 // resume) the run, show progress, handle Ctrl-C as STOP, print the report or the --json summary, pick the exit code.
-import http from 'node:http'
-import type { Socket } from 'node:net'
-import { createInspectorServer } from '@statelyai/inspect/server'
 import { createWebSocketInspector } from '@statelyai/inspect'
+import { startInspectorBridge } from './inspector.js'
 import type { RunSummary } from '../machines/types.js'
 import { connectOpencode, type OpencodeConnection } from './connection.js'
 import { startRun, type RunHandle } from '../actors/runtime.js'
 import { workflowResolver } from '../actors/workflow-lookup.js'
+import { enforceApproved, type ApprovedSet } from '../actors/approved-set.js'
 import { attachProgress } from './progress.js'
-import { EXIT, UsageError } from './errors.js'
+import { EXIT } from './errors.js'
 import { fmtElapsed, fmtTokens } from '../machines/format.js'
+import { sanitizeForTerminal } from '../machines/sanitize.js'
 
 export interface SessionOptions {
   projectDir: string
@@ -29,6 +29,8 @@ export interface SessionOptions {
   quiet?: boolean
   /** Called with the run handle as soon as the run exists (the --detach parent prints the id). */
   onStarted?: (run: RunHandle, connection: OpencodeConnection) => void
+  /** What the user approved: recorded in run.json, and only these sub-workflow versions may run. */
+  approved?: ApprovedSet
   /** An open connection to reuse (the planner's); it is stopped at the end either way. */
   connection?: OpencodeConnection
 }
@@ -44,10 +46,10 @@ export async function runSession(o: SessionOptions): Promise<number> {
     if (!o.json && !o.quiet) process.stderr.write(`ocdw: agents run on ${connection.label}\n`)
     let inspect: ReturnType<typeof createWebSocketInspector> | undefined
     if (o.inspect) {
-      const port = inspectPort()
-      inspector = startInspectorBridge(port)
-      inspect = createWebSocketInspector({ url: `ws://localhost:${port}` })
-      process.stderr.write(`ocdw: actor inspection on ws://localhost:${port} (Stately inspector)\n`)
+      const bridge = await startInspectorBridge({ say: (line) => process.stderr.write(`ocdw: ${line}\n`) })
+      inspector = bridge
+      inspect = createWebSocketInspector({ url: bridge.socketUrl })
+      process.stderr.write(`ocdw: actor inspection: open ${bridge.pageUrl} in a browser (Stately inspector)\n`)
     }
     const run = await startRun({
       projectDir: o.projectDir,
@@ -58,7 +60,8 @@ export async function runSession(o: SessionOptions): Promise<number> {
       concurrency: o.concurrency,
       maxAgents: o.maxAgents,
       budget: o.budget,
-      resolveWorkflow: workflowResolver(o.projectDir),
+      resolveWorkflow: o.approved ? enforceApproved(workflowResolver(o.projectDir), o.approved.workflows) : workflowResolver(o.projectDir),
+      approved: o.approved,
       gate: connection.executor.shell?.bind(connection.executor),
       inspect: inspect?.inspect,
       recordOptions: { model: connection.model, server: o.server, offline: o.offline ?? false },
@@ -93,56 +96,6 @@ export async function runSession(o: SessionOptions): Promise<number> {
   }
 }
 
-/** OCDW_INSPECT_PORT, else 8080 (the Stately inspector's default). */
-function inspectPort(): number {
-  const raw = process.env.OCDW_INSPECT_PORT
-  if (raw === undefined || raw === '') return 8080
-  const port = Number(raw)
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-    throw new UsageError(`OCDW_INSPECT_PORT=${raw} is not a TCP port; set it to a free port between 1 and 65535, or unset it for 8080.`)
-  }
-  return port
-}
-
-/**
- * The inspector bridge (`createInspectorServer`) with two gaps closed: its stop() leaves connected viewers (the
- * inspector page in a browser) open, which kept the CLI alive after the run ended; and a busy port crashed the CLI
- * with an unhandled 'error' event. The library does not hand out its HTTP server, so the one it creates during the
- * (synchronous) call is captured to track its sockets and errors.
- */
-function startInspectorBridge(port: number): { stop(): void } {
-  const sockets = new Set<Socket>()
-  let server: http.Server | undefined
-  const original = http.createServer
-  ;(http as { createServer: unknown }).createServer = (...args: unknown[]) => {
-    server = (original as (...a: unknown[]) => http.Server)(...args)
-    return server
-  }
-  let bridge: { stop(): void }
-  try {
-    bridge = createInspectorServer({ port, autoOpen: !process.env.CI })
-  } finally {
-    ;(http as { createServer: unknown }).createServer = original
-  }
-  server?.on('connection', (socket: Socket) => {
-    sockets.add(socket)
-    socket.once('close', () => sockets.delete(socket))
-  })
-  server?.on('error', (err: NodeJS.ErrnoException) => {
-    process.stderr.write(
-      err.code === 'EADDRINUSE'
-        ? `ocdw: warning: the inspector port ${port} is in use, so no actor inspection is served; set OCDW_INSPECT_PORT to a free port.\n`
-        : `ocdw: warning: the inspector bridge failed (${err.message}); the run goes on without inspection.\n`,
-    )
-  })
-  return {
-    stop() {
-      bridge.stop()
-      for (const s of sockets) s.destroy()
-    },
-  }
-}
-
 export function exitCodeFor(summary: RunSummary): number {
   if (summary.status === 'completed') return EXIT.completed
   // Interrupted by the infrastructure: a failure for scripts and CI (exit 1), resumable.
@@ -167,10 +120,11 @@ export function printSummary(summary: RunSummary, json?: boolean, quiet?: boolea
       `${a.failed ? `, ${a.failed} failed` : ''}${a.stopped ? `, ${a.stopped} stopped` : ''}${a.cached ? `, ${a.cached} from the journal` : ''}` +
       `, ${fmtTokens(summary.tokens.total)} tokens\n`,
   )
-  if (summary.error) err.write(`ocdw: ${summary.error}\n`)
+  if (summary.error) err.write(`ocdw: ${sanitizeForTerminal(summary.error)}\n`)
   if (summary.status === 'completed') {
     const r = summary.result
-    process.stdout.write((typeof r === 'string' ? r : JSON.stringify(r, null, 2)) + '\n')
+    // The result holds agent text: printed without terminal controls (--json carries it exactly, escaped).
+    process.stdout.write(sanitizeForTerminal(typeof r === 'string' ? r : JSON.stringify(r, null, 2)) + '\n')
   }
   err.write(`ocdw: report: ${summary.runDir}/report.md\n`)
 }

@@ -29,9 +29,12 @@ export type AgentFinished =
   | { type: 'AGENT.FINISHED'; key: string; attempt: number; status: 'stopped' }
   | { type: 'AGENT.RESTARTED'; key: string; attempt: number }
 
+/** An agent's error is journaled, shown and reported: cut a huge one (64 KiB) before it is written anywhere. */
+const MAX_ERROR = 64 * 1024
+
 function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message
-  return typeof error === 'string' ? error : JSON.stringify(error)
+  const m = error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error)
+  return m.length > MAX_ERROR ? `${m.slice(0, MAX_ERROR)}… [${m.length - MAX_ERROR} more characters cut]` : m
 }
 
 export const agentMachine = setup({

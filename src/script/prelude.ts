@@ -12,6 +12,13 @@ export const PRELUDE_FILENAME = 'ocdw-prelude.js'
 export const PRELUDE_SOURCE = String.raw`(function (host, argsJson) {
   'use strict'
   const G = globalThis
+  // Strings cross to the host JSON-encoded: the host reads a string as a C string, which would end at a NUL.
+  const rawHost = host
+  host = {}
+  for (const k of Object.keys(rawHost)) {
+    const f = rawHost[k]
+    host[k] = (...a) => f(...a.map((x) => (x === undefined ? undefined : JSON.stringify(String(x)))))
+  }
   const unwrap = (text) => JSON.parse(text).v
   const describe = (e) => (e && typeof e === 'object' && 'message' in e ? String(e.message) : String(e))
   // A refusal by the budget or the agent cap: the host has said why once already, so a slot it empties says nothing.
@@ -33,6 +40,51 @@ export const PRELUDE_SOURCE = String.raw`(function (host, argsJson) {
   SandboxDate.now = function now() { throw new Error('Date.now()' + REPLAY) }
   define('Date', SandboxDate)
   Math.random = function random() { throw new Error('Math.random()' + REPLAY) }
+
+  // ---- binary memory ------------------------------------------------------------------------------------------
+  // QuickJS's heap limit does not stop ArrayBuffer storage, so every way to allocate one asks the host first
+  // (host.reserve fails the run when the bytes would pass the memory limit).
+  const reserve = (n) => { n = Number(n); if (n > 0 && host.reserve(n) !== 'ok') throw new RangeError('out of memory') }
+  const RealArrayBuffer = G.ArrayBuffer
+  const RealSharedArrayBuffer = G.SharedArrayBuffer || function () {}
+  const guardCtor = (name, bytesOf) => {
+    const Real = G[name]
+    if (typeof Real !== 'function') return
+    const Guarded = function (...a) {
+      if (!new.target) throw new TypeError('Constructor ' + name + ' requires new')
+      reserve(bytesOf(a, Real))
+      return Reflect.construct(Real, a, new.target === Guarded ? Real : new.target)
+    }
+    Object.setPrototypeOf(Guarded, Real)
+    Object.defineProperty(Guarded, 'name', { value: name })
+    Guarded.prototype = Real.prototype
+    Object.defineProperty(Real.prototype, 'constructor', { value: Guarded, writable: true, configurable: true })
+    define(name, Guarded)
+  }
+  const guardMethod = (proto, name, bytesOf) => {
+    const real = proto && proto[name]
+    if (typeof real !== 'function') return
+    Object.defineProperty(proto, name, { value: function (...a) { reserve(bytesOf(this, a)); return real.apply(this, a) }, writable: true, configurable: true })
+  }
+  const sizeArg = (a) => Math.max(Number(a[0]) || 0, Number(a[1] && a[1].maxByteLength) || 0)
+  guardCtor('ArrayBuffer', sizeArg)
+  guardCtor('SharedArrayBuffer', sizeArg)
+  for (const name of ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'Float16Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array']) {
+    guardCtor(name, (a, Real) => {
+      const x = a[0]
+      const n = typeof x === 'object' && x !== null ? (x instanceof RealArrayBuffer || x instanceof RealSharedArrayBuffer ? 0 : Number(x.length) || 0) : Number(x) || 0
+      return n * Real.BYTES_PER_ELEMENT
+    })
+  }
+  for (const P of [RealArrayBuffer.prototype, G.SharedArrayBuffer && G.SharedArrayBuffer.prototype]) {
+    guardMethod(P, 'slice', (self) => self.byteLength)
+    guardMethod(P, 'resize', (self, a) => a[0])
+    guardMethod(P, 'grow', (self, a) => a[0])
+    guardMethod(P, 'transfer', (self, a) => (a[0] === undefined ? self.byteLength : a[0]))
+    guardMethod(P, 'transferToFixedLength', (self, a) => (a[0] === undefined ? self.byteLength : a[0]))
+  }
+  const TypedArrayProto = Object.getPrototypeOf(Int8Array.prototype)
+  for (const m of ['slice', 'map', 'filter', 'toReversed', 'toSorted', 'with']) guardMethod(TypedArrayProto, m, (self) => self.byteLength)
 
   // ---- core API ---------------------------------------------------------------------------------------------
   function agent(prompt, opts) {

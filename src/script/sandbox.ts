@@ -8,6 +8,7 @@ import { z } from 'zod'
 import type { AgentBackend, AgentOptions, WorkflowResolver } from '../machines/types.js'
 import { AgentRefusedError, ScriptError } from './errors.js'
 import { createKeyer } from './keys.js'
+import { capText, MAX_DEPTH, nestsDeeperThan } from './limits.js'
 import { parseScript, type ParsedScript } from './meta.js'
 import { PRELUDE_FILENAME, PRELUDE_SOURCE } from './prelude.js'
 
@@ -40,6 +41,8 @@ const MB = 1024 * 1024
 const DEFAULTS = { memoryBytes: 256 * MB, cpuMs: 30_000, maxResultBytes: 10 * MB }
 /** QuickJS's own stack cap: well inside V8's native stack so deep recursion fails as a catchable RangeError. */
 const MAX_STACK_BYTES = 256 * 1024
+/** agent()/gate()/workflow() calls waiting at once; far more would exhaust the interpreter's host bridge. */
+export const MAX_PENDING = 10_000
 const MAIN_FILE = 'script.js'
 const MAIN_PREFIX = '(async () => { '
 const SUB_PREFIX = '(async (args, workflow) => { '
@@ -83,6 +86,7 @@ export async function runScript(script: string | ParsedScript, o: RunScriptOptio
     throw e
   }
   if (o.signal?.aborted) return { status: 'stopped' }
+  if (nestsDeeperThan(o.args)) return { status: 'failed', error: `The run's args nest more than ${MAX_DEPTH} levels deep, which ocdw refuses; flatten them.` }
   const limits = { ...DEFAULTS, ...o.limits }
   const sliceMs = o.limits?.sliceMs ?? limits.cpuMs
   const backend = o.backend
@@ -109,11 +113,15 @@ export async function runScript(script: string | ParsedScript, o: RunScriptOptio
   let finish!: (r: RunScriptOutcome) => void
   const done = new Promise<RunScriptOutcome>((resolve) => (finish = resolve))
 
+  // Which limit can end this slice is decided when it starts (the one with less room left), not by whichever check
+  // a slow interrupt tick happens to see first: under CPU load the message stays the same.
+  let sliceLimitBinds = true
   runtime.setInterruptHandler(() => {
     if (!inSlice) return false
-    const now = performance.now()
-    if (now - sliceStart > sliceMs) overTime = 'slice'
-    else if (cpuUsed + now - sliceStart > limits.cpuMs) overTime = 'total'
+    const elapsed = performance.now() - sliceStart
+    if (sliceLimitBinds) {
+      if (elapsed > sliceMs) overTime = 'slice'
+    } else if (cpuUsed + elapsed > limits.cpuMs) overTime = 'total'
     return overTime !== undefined
   })
 
@@ -121,6 +129,8 @@ export async function runScript(script: string | ParsedScript, o: RunScriptOptio
     overTime === 'slice'
       ? `The script ran for more than ${sliceMs} ms without awaiting (an endless loop?), so it was stopped. Await agents instead of busy-waiting, or raise limits.sliceMs / limits.cpuMs if the work is real.`
       : `The script ran too long without awaiting: its own CPU time passed ${limits.cpuMs} ms (an endless loop?), so it was stopped. Make the script await its agents instead of computing in a loop, or raise limits.cpuMs if the work is real.`
+  const tooDeep = (what: string) =>
+    `${what} nests more than ${MAX_DEPTH} levels deep, which ocdw refuses (it could not be saved and resumed reliably); flatten the data.`
   const outOfMemory = `The script used more memory than its ${Math.round(limits.memoryBytes / MB)} MB limit (a memory bomb or a huge value?), so it was stopped. Keep large data out of script variables, or raise limits.memoryBytes if it is needed.`
 
   /** Ends the run once: records the outcome, frees every handle, the context and the runtime. */
@@ -138,11 +148,14 @@ export async function runScript(script: string | ParsedScript, o: RunScriptOptio
         for (const d of pending) if (d.alive) d.dispose()
         pending.clear()
         ctx.dispose()
-        runtime.dispose()
       } catch {
         // A run whose interpreter broke is dropped with its module instance; nothing else shares it.
       }
     }
+    // The runtime is not freed (JS_FreeRuntime): QuickJS leaks objects when JSON.stringify of a large string runs
+    // inside a promise job (reproducible without ocdw), and JS_FreeRuntime then aborts with "Assertion failed:
+    // list_empty(&rt->gc_obj_list)" on stderr. The runtime lives in this run's own WASM module instance, which the
+    // garbage collector reclaims whole once the run drops it, so nothing outlives the run either way.
     finish(r)
   }
 
@@ -156,7 +169,7 @@ export async function runScript(script: string | ParsedScript, o: RunScriptOptio
     } finally {
       if (errorHandle.alive) errorHandle.dispose()
     }
-    const message = String(info?.message ?? info)
+    const message = capText(String(info?.message ?? info))
     if (/out of memory/i.test(message)) return { status: 'failed', error: outOfMemory }
     return { status: 'failed', error: describeScriptError(String(info?.name ?? ''), message, String(info?.stack ?? ''), subNames) }
   }
@@ -165,6 +178,7 @@ export async function runScript(script: string | ParsedScript, o: RunScriptOptio
   function slice(work: () => void): void {
     if (finished) return
     inSlice = true
+    sliceLimitBinds = sliceMs <= limits.cpuMs - cpuUsed
     sliceStart = performance.now()
     try {
       work()
@@ -218,6 +232,10 @@ export async function runScript(script: string | ParsedScript, o: RunScriptOptio
       settle(() => {
         let text: string
         try {
+          if (nestsDeeperThan(value)) {
+            backend.log(tooDeep('A result passed to the script') + ' The script gets null instead.')
+            value = null
+          }
           text = JSON.stringify({ v: value === undefined ? null : value })
         } catch {
           backend.log('A host result could not be passed to the script as JSON; the script gets null instead.')
@@ -253,11 +271,43 @@ export async function runScript(script: string | ParsedScript, o: RunScriptOptio
     ctx.setProp(host, name, h)
     h.dispose()
   }
-  const str = (h: QuickJSHandle | undefined) => (h === undefined ? '' : String(ctx.getString(h)))
+  // The prelude JSON-encodes every string it passes (so a NUL inside survives the C-string crossing).
+  const str = (h: QuickJSHandle | undefined): string => {
+    if (h === undefined || ctx.typeof(h) !== 'string') return ''
+    const raw = ctx.getString(h)
+    try {
+      return String(JSON.parse(raw))
+    } catch {
+      return raw
+    }
+  }
+  const tooManyPending = (): string | undefined => {
+    if (pending.size < MAX_PENDING) return undefined
+    const message = `The script started more than ${MAX_PENDING.toLocaleString('en-US')} agent(), gate() or workflow() calls that were all waiting at once, so it was stopped. Start them in batches (await a parallel() of at most a few thousand before starting more).`
+    outcome ??= { status: 'failed', error: message }
+    return message
+  }
+  // ArrayBuffer storage is outside QuickJS's heap limit: the prelude asks here before allocating one. Usage is
+  // measured (it walks the heap) only for big requests or after 4 MB of small ones, so small buffers stay cheap.
+  let smallBytes = 0
+  fn('reserve', (bytesH) => {
+    const bytes = Number(str(bytesH))
+    if (bytes < MB && (smallBytes += bytes) < 4 * MB) return ctx.newString('ok')
+    smallBytes = 0
+    const usage = runtime.computeMemoryUsage()
+    const used = Number((ctx.dump(usage) as { memory_used_size?: number })?.memory_used_size ?? 0)
+    usage.dispose()
+    if (used + bytes <= limits.memoryBytes) return ctx.newString('ok')
+    outcome ??= { status: 'failed', error: outOfMemory }
+    return ctx.newString('no')
+  })
 
   fn('agent', (promptH, optsH) => {
+    const full = tooManyPending()
+    if (full) return ctx.newString(full)
     const prompt = str(promptH)
     const raw = JSON.parse(str(optsH) || '{}') as Record<string, unknown>
+    if (nestsDeeperThan(raw)) return ctx.newString(tooDeep('agent() options'))
     const checked = AgentOptionsSchema.safeParse(raw)
     if (!checked.success) {
       const problems = checked.error.issues.map((i) => `${i.path.join('.') || 'opts'}: ${i.message}`).join('; ')
@@ -277,7 +327,7 @@ export async function runScript(script: string | ParsedScript, o: RunScriptOptio
       () => backend.agent({ key, prompt, phase, opts }),
       (e) => {
         if (e instanceof AgentRefusedError) return e
-        backend.log(`agent "${opts.label ?? key}" failed and resolves to null: ${e instanceof Error ? e.message : String(e)}`)
+        backend.log(capText(`agent "${opts.label ?? key}" failed and resolves to null: ${e instanceof Error ? e.message : String(e)}`))
         return null
       },
     )
@@ -288,11 +338,13 @@ export async function runScript(script: string | ParsedScript, o: RunScriptOptio
     return undefined
   })
   fn('log', (msgH) => {
-    backend.log(str(msgH))
+    backend.log(capText(str(msgH)))
     return undefined
   })
   fn('budget', () => ctx.newString(JSON.stringify(backend.budget())))
   fn('gate', (cmdH, optsH) => {
+    const full = tooManyPending()
+    if (full) return ctx.newString(full)
     const command = str(cmdH)
     const opts = JSON.parse(str(optsH) || '{}') as { timeoutMs?: number }
     return hostPromise(
@@ -301,6 +353,8 @@ export async function runScript(script: string | ParsedScript, o: RunScriptOptio
     )
   })
   fn('workflow', (nameH) => {
+    const full = tooManyPending()
+    if (full) return ctx.newString(full)
     const name = str(nameH)
     const { d, settle } = deferredInSandbox()
     const rejectWith = (message: string) =>
@@ -339,11 +393,14 @@ export async function runScript(script: string | ParsedScript, o: RunScriptOptio
         status: 'failed',
         error: `The script's result is ${Math.round(text.length / 1024)} KB, over the ${Math.round(limits.maxResultBytes / 1024)} KB limit. Return a summary and keep large data in files the agents write.`,
       }
-    } else outcome = { status: 'completed', result: JSON.parse(text).v, warnings }
+    } else {
+      const result = JSON.parse(text).v
+      outcome = nestsDeeperThan(result) ? { status: 'failed', error: tooDeep("The script's result") } : { status: 'completed', result, warnings }
+    }
     return undefined
   })
   fn('fail', (nameH, msgH, stackH) => {
-    const message = str(msgH)
+    const message = capText(str(msgH))
     outcome = overTime
       ? { status: 'failed', error: tooLong() }
       : /out of memory/i.test(message)

@@ -1,8 +1,9 @@
 // The append-only journal (journal.jsonl): one JSON line per agent event that matters for resume, written
 // synchronously before the script sees the result, so a crash after the line is written never loses that agent.
 // Reading tolerates a truncated or corrupt line (reported, skipped): a kill -9 mid-append must not break resume.
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, readFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
+import { isSymlink, openAppendNoFollow, SymlinkRefusedError } from './atomic.js'
 import type { Tokens } from '../machines/types.js'
 
 export const JOURNAL_FILE = 'journal.jsonl'
@@ -29,11 +30,12 @@ export function openJournal(runDir: string): Journal {
   const path = join(runDir, JOURNAL_FILE)
   // A previous process may have died mid-line: start on a fresh line so the next entry is readable.
   let needsNewline = false
+  if (isSymlink(path)) throw new SymlinkRefusedError(`Refusing to write ${path}: it is a symbolic link; remove the link and try again.`)
   if (existsSync(path)) {
     const text = readFileSync(path, 'utf8')
     needsNewline = text.length > 0 && !text.endsWith('\n')
   }
-  let fd: number | undefined = openSync(path, 'a')
+  let fd: number | undefined = openAppendNoFollow(path)
   // Fault injection for the disk-full trial (bench/crash-trials.mjs, test/e2e/faults.test.ts): after N appends every
   // append fails as a full disk would. Unset in normal use.
   const failAfter = Number(process.env.OCDW_FAULT_JOURNAL_ENOSPC_AFTER ?? NaN)

@@ -6,6 +6,7 @@ import { restartRefusal } from '../machines/agent-ref.js'
 import blessed from 'blessed'
 import type { RunView } from '../machines/run-view.js'
 import type { ControlCommand } from '../machines/types.js'
+import { sanitizeForTerminal } from '../machines/sanitize.js'
 import type { TuiSource } from './source.js'
 import {
   AGENT_COLUMNS,
@@ -532,5 +533,5 @@ export function startTui(opts: { source: TuiSource; screen?: blessed.Widgets.Scr
 
 /** Escapes blessed tags in text that comes from runs (labels, prompts, tool inputs). */
 function esc(text: string): string {
-  return text.replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'))
+  return sanitizeForTerminal(text).replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'))
 }

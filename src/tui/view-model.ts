@@ -4,6 +4,7 @@
 import { fmtElapsed, fmtTokens } from '../machines/format.js'
 import { totalTokens, type AgentView, type PhaseView, type RunView } from '../machines/run-view.js'
 import type { AgentStatus, ToolCallInfo } from '../machines/types.js'
+import { sanitizeForTerminal, sanitizeLine } from '../machines/sanitize.js'
 
 export type Screen = 'runs' | 'run' | 'phase' | 'agent'
 
@@ -346,7 +347,7 @@ export function formatCells(cells: string[], cols: Column[], widths: number[]): 
 
 export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
   if (width <= 0) return ''
-  const t = text.replace(/[\r\n\t\v\f]+/g, ' ')
+  const t = sanitizeLine(text).replace(/[\r\n\t\v\f]+/g, ' ')
   if (t.length > width) return width === 1 ? '…' : t.slice(0, width - 1) + '…'
   return align === 'right' ? t.padStart(width) : t.padEnd(width)
 }
@@ -378,7 +379,7 @@ function clock(at: number): string {
 export function wrap(text: string, width: number): string[] {
   const w = Math.max(10, width)
   const out: string[] = []
-  for (const raw of text.replace(/\t/g, '  ').split('\n')) {
+  for (const raw of sanitizeForTerminal(text).replace(/\t/g, '  ').split('\n')) {
     let line = raw.trimEnd()
     if (!line) {
       out.push('')

@@ -80,10 +80,11 @@ return [quick !== null, slow]
     const exited = new Promise<number>((r) => child.on('exit', (c) => r(c ?? -1)))
 
     // The bridge is up once the CLI says so; connect the receiver the Stately tooling uses.
-    await waitFor('the inspection line', () => child.output().stderr.includes(`ws://localhost:${port}`) || (child.exitCode !== null ? undefined : false), 30_000)
+    // The page is served on 127.0.0.1 under a random token; the same path is the WebSocket the page reads.
+    const page = await waitFor('the inspection line', () => new RegExp(`open (http://127\\.0\\.0\\.1:${port}/\\w+) in a browser`).exec(child.output().stderr)?.[1] || (child.exitCode !== null ? undefined : false), 30_000)
     await waitFor('the inspector port', () => accepts(port), 5000)
     const seen: any[] = []
-    createWebSocketReceiver({ server: `ws://127.0.0.1:${port}` }).subscribe((ev: any) => seen.push(ev))
+    createWebSocketReceiver({ server: page.replace(/^http/, 'ws') }).subscribe((ev: any) => seen.push(ev))
 
     // Stall: `ocdw show --json` (over the live control channel) shows the slow agent running and stalled.
     const runId = await waitFor('the run dir', () => runIdFor(sb.project, "name: 'extras'"))
