@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto'
 import type { OpencodeClient } from '@opencode-ai/sdk/v2'
 import type { AgentActivity, AgentCall, AgentExecutor, ExecResult, GateResult, Tokens } from '../machines/types.js'
 import { createEventHub, type EventHub } from './opencode-events.js'
+import { AGENT_SYSTEM_INSTRUCTION, agentSessionRules, agentToolSwitches } from './agent-session.js'
 import { createWorktree } from './worktree.js'
 
 export interface OpencodeExecutorOptions {
@@ -119,7 +120,7 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
       directory,
       parentID: o.parentSessionId,
       title: truncate(`ocdw: ${call.opts.label ?? call.prompt}`, 80),
-      ...(o.readOnly ? { permission: [{ permission: 'edit', pattern: '*', action: 'deny' }, { permission: 'bash', pattern: '*', action: 'deny' }] } : {}),
+      permission: agentSessionRules(o.readOnly),
     } as never)
     if (created.error || !created.data) {
       const status = created.response?.status
@@ -189,6 +190,8 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
           model: parseModel(call.opts.model ?? o.defaultModel),
           agent: call.opts.agentType,
           variant: call.opts.effort,
+          system: AGENT_SYSTEM_INSTRUCTION,
+          tools: agentToolSwitches(),
           ...(schema ? { format: { type: 'json_schema', schema, retryCount: 2 } } : {}),
         } as never,
         { signal } as never,
