@@ -11,6 +11,7 @@ import { estimateAgents } from '../cli/estimate.js'
 import type { ScriptMeta } from '../script/meta.js'
 import { hasConsent } from '../store/consent.js'
 import { writeFileAtomic } from '../store/atomic.js'
+import { sanitizeLine } from '../machines/sanitize.js'
 
 export type PluginMode = 'default' | 'auto' | 'bypass'
 
@@ -33,18 +34,23 @@ export function scriptHash(source: string): string {
   return createHash('sha256').update(source).digest('hex')
 }
 
-/** The permission pattern of one script: its name for reading, its sha256 for keying "always". */
-export function approvalPattern(name: string, hash: string): string {
-  return `${name}@sha256:${hash}`
+/**
+ * The permission pattern of one script. OpenCode's TUI shows it in the "Allow always" confirmation, so it reads as a
+ * summary; it ends with the script's sha256, so "always" covers exactly this script. OpenCode matches approved
+ * patterns as wildcards: `*` and `?` are taken out of the readable part so a crafted name cannot widen it.
+ */
+export function approvalPattern(summary: string, hash: string): string {
+  const readable = sanitizeLine(summary).replace(/[*?]/g, '').slice(0, 300)
+  return `${readable} sha256:${hash}`
 }
 
-/** One line for the user: name, description, phases, estimated agents, where the full script is. */
-export function approvalSummary(r: ApprovalRequest, scriptFile: string): string {
+/** One line for the user: name, description, phases, estimated agents (and where the full script is). */
+export function approvalSummary(r: ApprovalRequest, scriptFile?: string): string {
   const est = estimateAgents(r.source)
   const agents = est.unbounded ? `${est.max ? `at least ${est.max}` : 'an open-ended number of'} agents (loops or sub-workflows)` : `${est.max} agent${est.max === 1 ? '' : 's'}`
   const phases = r.meta.phases?.length ? `phases ${r.meta.phases.map((p) => p.title).join(' → ')}` : 'no declared phases'
   const description = [r.meta.description, r.callerDescription].filter(Boolean).join(' — ')
-  return `workflow ${r.meta.name}${description ? `: ${description}` : ''}; ${phases}; about ${agents}; full script: ${scriptFile}`
+  return `workflow ${r.meta.name}${description ? `: ${description}` : ''}; ${phases}; about ${agents}${scriptFile ? `; full script: ${scriptFile}` : ''}`
 }
 
 /**
@@ -59,7 +65,10 @@ function writeScriptForReview(projectDir: string, name: string, hash: string, so
   return file
 }
 
-export async function approveInOpencode(mode: PluginMode, ctx: ToolContext, r: ApprovalRequest): Promise<ApprovalOutcome> {
+/** Shows a line in OpenCode's TUI (a toast); nothing when no TUI is attached. */
+export type Notify = (title: string, message: string, durationMs?: number) => Promise<void>
+
+export async function approveInOpencode(mode: PluginMode, ctx: ToolContext, r: ApprovalRequest, notify?: Notify): Promise<ApprovalOutcome> {
   const hash = scriptHash(r.source)
   const scriptFile = writeScriptForReview(r.projectDir, r.meta.name, hash, r.source)
   if (mode === 'bypass') return { scriptHash: hash, how: 'bypass', scriptFile }
@@ -67,25 +76,33 @@ export async function approveInOpencode(mode: PluginMode, ctx: ToolContext, r: A
   const summary = approvalSummary(r, scriptFile)
   // The tool call's title is what OpenCode shows next to its permission prompt (the TUI shows no request metadata).
   ctx.metadata({ title: summary, metadata: { approval: summary, scriptFile } })
-  const pattern = approvalPattern(r.meta.name, hash)
+  // OpenCode's TUI permission dialog shows only "Call tool workflow": the toast next to it says what would run.
+  await notify?.(`Approve workflow ${r.meta.name}?`, summary, 120_000)
+  const pattern = approvalPattern(approvalSummary(r), hash)
   const est = estimateAgents(r.source)
   // OpenCode's own prompt: once / always / reject; a reject throws, which ends the tool call. No undefined values:
   // OpenCode 1.18 then fails to encode the request (GET /permission answers 400).
-  await ctx.ask({
-    permission: 'workflow',
-    patterns: [pattern],
-    always: [pattern],
-    metadata: {
-      name: r.meta.name,
-      description: [r.meta.description, r.callerDescription].filter(Boolean).join(' — '),
-      phases: (r.meta.phases ?? []).map((p) => p.title),
-      estimatedAgents: est.max,
-      openEnded: est.unbounded,
-      sha256: hash,
-      scriptFile,
-      summary,
-      script: r.source,
-    },
-  })
+  try {
+    await ctx.ask({
+      permission: 'workflow',
+      patterns: [pattern],
+      always: [pattern],
+      metadata: {
+        name: r.meta.name,
+        description: [r.meta.description, r.callerDescription].filter(Boolean).join(' — '),
+        phases: (r.meta.phases ?? []).map((p) => p.title),
+        estimatedAgents: est.max,
+        openEnded: est.unbounded,
+        sha256: hash,
+        scriptFile,
+        summary,
+        script: r.source,
+      },
+    })
+  } catch (err) {
+    // The approval toast must not linger after a refusal.
+    await notify?.(`workflow ${r.meta.name}`, 'not approved; nothing ran', 3000)
+    throw err
+  }
   return { scriptHash: hash, how: 'asked', scriptFile }
 }

@@ -15,6 +15,7 @@ import { isLive } from '../actors/run-reader.js'
 import { join } from 'node:path'
 import { approveInOpencode, type PluginMode } from './approval.js'
 import { describeOutcome } from './outcome.js'
+import { sanitizeLine } from '../machines/sanitize.js'
 
 export interface PluginRuntime {
   client: OpencodeClient
@@ -58,7 +59,7 @@ export function workflowTool(rt: PluginRuntime): ToolDefinition {
       const scriptText = source ?? readRunScript(projectDir, resumeId!)
       const parsed = parseScript(scriptText)
       const label = a.title?.trim() || parsed.meta.name
-      const approval = await approveInOpencode(rt.mode, ctx, { projectDir, meta: parsed.meta, source: scriptText, callerDescription: a.description })
+      const approval = await approveInOpencode(rt.mode, ctx, { projectDir, meta: parsed.meta, source: scriptText, callerDescription: a.description }, (title, message, duration) => toast(rt, message, title, duration))
       const notes = approval.how === 'bypass' ? [BYPASS_NOTE] : []
       const executor = createOpencodeExecutor({ client: rt.client, directory: projectDir, parentSessionId: ctx.sessionID })
       let run: RunHandle
@@ -206,9 +207,9 @@ async function waitIdle(rt: PluginRuntime, sessionID: string, directory: string,
   }
 }
 
-async function toast(rt: PluginRuntime, message: string): Promise<void> {
+async function toast(rt: PluginRuntime, message: string, title?: string, duration?: number): Promise<void> {
   try {
-    await (rt.client as any).tui?.showToast?.({ message, variant: 'info' })
+    await rt.client.tui.showToast({ message: sanitizeLine(message), variant: 'info', ...(title ? { title: sanitizeLine(title) } : {}), ...(duration ? { duration } : {}) })
   } catch {
     /* no TUI attached (headless server): nothing to show */
   }
