@@ -76,12 +76,14 @@ export async function approveInOpencode(mode: PluginMode, ctx: ToolContext, r: A
   const summary = approvalSummary(r, scriptFile)
   // The tool call's title is what OpenCode shows next to its permission prompt (the TUI shows no request metadata).
   ctx.metadata({ title: summary, metadata: { approval: summary, scriptFile } })
-  // OpenCode's TUI permission dialog shows only "Call tool workflow": the toast next to it says what would run.
-  await notify?.(`Approve workflow ${r.meta.name}?`, summary, 120_000)
   const pattern = approvalPattern(approvalSummary(r), hash)
   const est = estimateAgents(r.source)
   // OpenCode's own prompt: once / always / reject; a reject throws, which ends the tool call. No undefined values:
   // OpenCode 1.18 then fails to encode the request (GET /permission answers 400).
+  // OpenCode's TUI permission dialog shows only "Call tool workflow": a toast next to it says what would run. Only
+  // when the user is really being asked (the config may allow "workflow"), i.e. when the answer is not immediate.
+  let asking = true
+  const toastLater = setTimeout(() => asking && void notify?.(`Approve workflow ${r.meta.name}?`, summary, 120_000), 400)
   try {
     await ctx.ask({
       permission: 'workflow',
@@ -103,6 +105,9 @@ export async function approveInOpencode(mode: PluginMode, ctx: ToolContext, r: A
     // The approval toast must not linger after a refusal.
     await notify?.(`workflow ${r.meta.name}`, 'not approved; nothing ran', 3000)
     throw err
+  } finally {
+    asking = false
+    clearTimeout(toastLater)
   }
   return { scriptHash: hash, how: 'asked', scriptFile }
 }

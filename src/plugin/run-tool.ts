@@ -96,9 +96,9 @@ export function workflowTool(rt: PluginRuntime): ToolDefinition {
       })
       if (a.background ?? rt.backgroundByDefault) {
         void finished.then(
-          (summary) => wake(rt, ctx.sessionID, projectDir, `[ocdw workflow ${label} finished]\n${describeOutcome(summary, run.view(), notes)}`, `workflow ${label} ${summary.status}`),
+          (summary) => wake(rt, ctx.sessionID, projectDir, `[ocdw workflow ${label} finished]\n${describeOutcome(summary, run.view(), notes)}`, `workflow ${label} ${summary.status}: ${summary.runId}`),
           (err) =>
-            wake(rt, ctx.sessionID, projectDir, `[ocdw workflow ${label} failed]\nocdw run ${run.runId} ended with an error: ${(err as Error).message}. Resume it with the workflow tool (resumeFromRunId: "${run.runId}").`, `workflow ${label} failed`),
+            wake(rt, ctx.sessionID, projectDir, `[ocdw workflow ${label} failed]\nocdw run ${run.runId} ended with an error: ${(err as Error).message}. Resume it with the workflow tool (resumeFromRunId: "${run.runId}").`, `workflow ${label} failed: ${run.runId}`),
         )
         return {
           title: `workflow ${label} started: ${run.runId}`,

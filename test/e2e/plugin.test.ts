@@ -3,6 +3,7 @@
 // background), /deep-research and a saved workflow as commands, ultracode on and off (seen in the system prompt the
 // model receives), and setup's idempotence and byte-for-byte --remove. One server for all of it.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -30,9 +31,9 @@ return { got: args, answered: typeof a === 'string' }
 const ORIGINAL_CONFIG = '{\n    "instructions": [],   "username": "plugin-test"\n}'
 
 const RULES = [
-  { match: '^run tiny now$', reply: { tools: [{ name: 'workflow', args: { script: TINY } }] } },
+  { match: '^run tiny now$', reply: { tools: [{ name: 'workflow', args: { script: TINY, background: false } }] } },
   { match: '^run tiny in the background$', reply: { tools: [{ name: 'workflow', args: { script: TINY_BG, background: true } }] } },
-  { match: 'set to "saved-tiny"', reply: { tools: [{ name: 'workflow', args: { name: 'saved-tiny', args: 'hello saved' } }] } },
+  { match: 'set to "saved-tiny"', reply: { tools: [{ name: 'workflow', args: { name: 'saved-tiny', args: 'hello saved', background: false } }] } },
   { match: 'set to "deep-research"', reply: { text: 'deep research would start here' } },
   { match: 'Call the `workflow_status` tool with no arguments', reply: { tools: [{ name: 'workflow_status', args: {} }] } },
 ]
@@ -153,7 +154,11 @@ describe('the ocdw plugin in the real OpenCode server', () => {
     const first = tb.client.session.prompt({ sessionID, directory: dir(), parts: [{ type: 'text', text: 'run tiny now' }] })
     const req1: any = await asked()
     expect(req1.permission).toBe('workflow')
-    expect(req1.patterns).toEqual(['tiny'])
+    // Keyed on the script's sha256, readable for the "always" confirmation (name, description, phases, estimate).
+    expect(req1.patterns).toEqual([`workflow tiny: two agents; phases Ask; about an open-ended number of agents (loops or sub-workflows) sha256:${createHash('sha256').update(TINY).digest('hex')}`])
+    expect(req1.always).toEqual(req1.patterns)
+    expect(req1.metadata).toMatchObject({ name: 'tiny', description: 'two agents', phases: ['Ask'], script: TINY })
+    expect(readFileSync(req1.metadata.scriptFile, 'utf8')).toBe(TINY)
     expect((await tb.client.session.children({ sessionID, directory: dir() })).data ?? []).toHaveLength(0)
     await tb.client.permission.reply({ requestID: req1.id, directory: dir(), reply: 'reject' })
     await first
@@ -181,7 +186,7 @@ describe('the ocdw plugin in the real OpenCode server', () => {
     const posted = await waitFor('the background result in the session', async () => {
       for (const m of await messages(sessionID)) {
         const text = (m.parts as any[]).map((p) => (p.type === 'text' ? p.text : '')).join('\n')
-        if (m.info.role === 'user' && text.includes('[ocdw background workflow finished]')) return text
+        if (m.info.role === 'user' && text.includes('[ocdw workflow tiny-bg finished]')) return text
       }
       return undefined
     })
