@@ -193,6 +193,36 @@ describe('workflow approval in the real OpenCode server', () => {
     })
   })
 
+  describe('"Allow always" in OpenCode\'s prompt', () => {
+    const bed = new Bed()
+    beforeAll(() => bed.start({ permission: { workflow: 'ask' } }), 60_000)
+    afterAll(() => bed.stop())
+
+    it('covers exactly the approved script: the same name with another script asks again', async () => {
+      const first = await bed.newSession()
+      bed.manual.add(first)
+      const turn1 = bed.say(first, 'run consented')
+      const req1 = await waitFor('the first workflow permission request', () => bed.askedFor(first)[0])
+      await bed.tb.client.permission.reply({ requestID: req1.id, directory: bed.dir, reply: 'always' })
+      await turn1
+      expect((await bed.workflowParts(first)).map((p) => p.state.status)).toEqual(['completed'])
+
+      // Same workflow name, different script: "always" does not cover it.
+      const second = await bed.newSession()
+      bed.manual.add(second)
+      const turn2 = bed.say(second, 'run changed')
+      const req2 = await waitFor('a new request for the changed script', () => bed.askedFor(second)[0])
+      expect(req2.metadata.name).toBe('consented')
+      expect(req2.metadata.script).toBe(CHANGED)
+      await bed.tb.client.permission.reply({ requestID: req2.id, directory: bed.dir, reply: 'reject' })
+      await turn2
+      expect(await bed.children(second)).toHaveLength(0)
+
+      // The approved script itself runs without asking again.
+      await bed.expectRunsWithoutAsking('run consented', 'consent-done')
+    })
+  })
+
   describe('OpenCode permission config "workflow": "allow"', () => {
     const bed = new Bed()
     // Everything else asks, so only the workflow rule can let the tool through without a prompt.
