@@ -76,8 +76,11 @@ export function stallMsFromEnv(env: NodeJS.ProcessEnv = process.env): number | u
   return n
 }
 
-export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecutor & { close(): void } {
+export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecutor & { close(): void; useParentSession(id: () => Promise<string | undefined>): void } {
   const { client, directory } = o
+  /** The run's parent session, when the CLI makes one per run (run-parent-session.ts); else o.parentSessionId. */
+  let parentSession: (() => Promise<string | undefined>) | undefined
+  const parentId = async () => (parentSession ? ((await parentSession()) ?? o.parentSessionId) : o.parentSessionId)
   const retries = o.retries ?? 3
   const backoffMs = o.backoffMs ?? 500
   const stallMs = o.stallMs ?? stallMsFromEnv() ?? 120_000
@@ -118,7 +121,7 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
     await hubNow.ready
     const created = await client.session.create({
       directory,
-      parentID: o.parentSessionId,
+      parentID: await parentId(),
       title: truncate(`ocdw: ${call.opts.label ?? call.prompt}`, 80),
       permission: agentSessionRules(o.readOnly),
     } as never)
@@ -295,7 +298,11 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
     },
 
     async shell(command, opts): Promise<GateResult> {
-      return runGate(client, directory, command, opts?.timeoutMs, o.parentSessionId)
+      return runGate(client, directory, command, opts?.timeoutMs, await parentId())
+    },
+
+    useParentSession(id) {
+      parentSession = id
     },
 
     close() {

@@ -11,6 +11,7 @@ import { parseArgs, parseMode, positiveInt, validateServerUrl, type RunFlags } f
 import { connectFor, runSession } from './run-session.js'
 import { planScript } from './plan.js'
 import type { OpencodeConnection } from './connection.js'
+import { parseSessionsMode } from './run-parent-session.js'
 
 export function addRunFlags(cmd: Command): Command {
   return cmd
@@ -25,6 +26,7 @@ export function addRunFlags(cmd: Command): Command {
     .option('--budget <tokens>', 'token budget; agents beyond it resolve null')
     .option('--json', 'print the final summary as JSON on stdout (progress stays on stderr)')
     .option('--inspect', 'send actor inspection events to the Stately inspector')
+    .option('--sessions <mode>', "the run's OpenCode sessions afterwards: keep | delete-on-success | delete", 'keep')
 }
 
 export function registerRun(program: Command): void {
@@ -106,5 +108,6 @@ export function commonRunOptions(flags: RunFlags) {
     budget: positiveInt(flags.budget, '--budget'),
     json: flags.json,
     inspect: flags.inspect,
+    sessions: parseSessionsMode((flags as { sessions?: string }).sessions),
   }
 }

@@ -11,6 +11,7 @@ import { workflowResolver } from '../actors/workflow-lookup.js'
 import { attachProgress } from './progress.js'
 import { EXIT, UsageError } from './errors.js'
 import { fmtElapsed, fmtTokens } from '../machines/format.js'
+import { createRunParentSession, type SessionsMode } from './run-parent-session.js'
 
 export interface SessionOptions {
   projectDir: string
@@ -29,6 +30,8 @@ export interface SessionOptions {
   onStarted?: (run: RunHandle, connection: OpencodeConnection) => void
   /** An open connection to reuse (the planner's); it is stopped at the end either way. */
   connection?: OpencodeConnection
+  /** What happens to the run's OpenCode sessions afterwards (default keep). */
+  sessions?: SessionsMode
 }
 
 export function connectFor(o: SessionOptions): Promise<OpencodeConnection> {
@@ -47,6 +50,8 @@ export async function runSession(o: SessionOptions): Promise<number> {
       inspect = createWebSocketInspector({ url: `ws://localhost:${port}` })
       process.stderr.write(`ocdw: actor inspection on ws://localhost:${port} (Stately inspector)\n`)
     }
+    const parent = createRunParentSession(connection.client, o.projectDir)
+    ;(connection.executor as { useParentSession?: (id: () => Promise<string | undefined>) => void }).useParentSession?.(parent.id)
     const run = await startRun({
       projectDir: o.projectDir,
       script: o.script,
@@ -61,6 +66,7 @@ export async function runSession(o: SessionOptions): Promise<number> {
       inspect: inspect?.inspect,
       recordOptions: { model: connection.model, server: o.server, offline: o.offline ?? false },
     })
+    parent.name(run.view().name, run.runId)
     o.onStarted?.(run, connection)
     process.stderr.write(`ocdw: run ${run.runId} (${run.runDir})\n`)
     const stopProgress = attachProgress({ events: run.events, view: run.view })
@@ -83,6 +89,8 @@ export async function runSession(o: SessionOptions): Promise<number> {
     process.off('SIGTERM', onSigint)
     stopProgress()
     inspect?.stop()
+    const warning = await parent.finish(summary, o.sessions ?? 'keep')
+    if (warning) process.stderr.write(`ocdw: warning: ${warning}\n`)
     printSummary(summary, o.json)
     return exitCodeFor(summary)
   } finally {
