@@ -167,6 +167,9 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
         permissionSessions.set(p.id, sessionId)
         permissionNames.set(p.id, `${p.permission}${p.patterns?.length ? ` ${p.patterns.join(', ')}` : ''}`)
         emit({ type: 'permission', requestId: p.id, permission: p.permission, patterns: p.patterns ?? [] })
+      } else if (ev.type === 'permission.replied' && p.reply === 'reject' && permissionSessions.has(p.requestID)) {
+        // Refused in OpenCode's own prompt (the TUI shows agents' requests too): the agent did not get to do its job.
+        refused.set(sessionId, permissionNames.get(p.requestID) ?? 'a permission')
       } else if (ev.type === 'question.asked') {
         // Nobody can answer a question inside a workflow: reject it so the agent goes on instead of hanging.
         void client.question.reject({ requestID: p.id, directory }).catch(() => undefined)

@@ -31,7 +31,7 @@ export function diagnosticLines(view: RunView | undefined): string[] {
   const out: string[] = []
   for (const a of view.agents) {
     if (a.stalled) out.push(`- ${a.label} (${a.key}) stalled: no event from its session for a long time.`)
-    if (a.permission) out.push(`- ${a.label} (${a.key}) waits for a permission: ${a.permission.permission} ${a.permission.patterns.join(', ')}.`)
+    if (a.permission && a.status === 'running') out.push(`- ${a.label} (${a.key}) waits for a permission: ${a.permission.permission} ${a.permission.patterns.join(', ')}.`)
   }
   for (const l of view.log) if (l.level === 'warn' || l.level === 'error') out.push(`- ${l.level}: ${l.message}`)
   return out.length ? ['Diagnostics:', ...out.slice(0, MAX_LISTED)] : []
