@@ -35,6 +35,7 @@ const RULES = [
   { match: '^run tiny in the background$', reply: { tools: [{ name: 'workflow', args: { script: TINY_BG, background: true } }] } },
   { match: 'set to "saved-tiny"', reply: { tools: [{ name: 'workflow', args: { name: 'saved-tiny', args: 'hello saved', background: false } }] } },
   { match: 'set to "deep-research"', reply: { text: 'deep research would start here' } },
+  { match: '^show each agent of (wf_\\w+)$', reply: { tools: [{ name: 'workflow_control', args: { action: 'result' } }] } },
   { match: 'Call the `workflow_status` tool with no arguments', reply: { tools: [{ name: 'workflow_status', args: {} }] } },
 ]
 
@@ -142,6 +143,22 @@ describe('the ocdw plugin in the real OpenCode server', () => {
     const run = JSON.parse(readFileSync(join(dir(), '.opencode/workflows/runs', runId, 'run.json'), 'utf8'))
     expect(JSON.stringify(run)).toContain(sessionID)
     expect(JSON.parse(readFileSync(join(dir(), '.opencode/workflows/runs', runId, 'result.json'), 'utf8'))).toMatchObject({ marker: 'tiny-done' })
+  })
+
+  it("workflow_control's result gives each agent's output and the run's result (no run files to read)", async () => {
+    const sessionID = await newSession()
+    const runs = readdirSync(join(dir(), '.opencode/workflows/runs'))
+    expect(runs).toHaveLength(1)
+    await tb.client.session.prompt({ sessionID, directory: dir(), parts: [{ type: 'text', text: `show each agent of ${runs[0]}` }] })
+    const [part] = await toolParts(sessionID, 'workflow_control')
+    expect(part?.state.status, JSON.stringify(part?.state)).toBe('completed')
+    const out = part.state.output as string
+    expect(out).toContain(`ocdw run ${runs[0]} (tiny): completed; 2 agents.`)
+    for (const label of ['q1', 'q2']) expect(out).toMatch(new RegExp(`## ${label} \\(\\S+\\) — done\\n\\S`))
+    // Each agent's own answer (the offline model echoes the prompt), and the run's result.
+    expect(out).toContain('tiny question 1')
+    expect(out).toContain('tiny question 2')
+    expect(out).toContain('"marker": "tiny-done"')
   })
 
   it("approval goes through OpenCode's permission prompt: reject ends the tool call, once lets the run go", async () => {
