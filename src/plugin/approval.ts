@@ -4,7 +4,7 @@
 // the script's sha256, never on meta.name (which the model chooses): a different script with the same name asks
 // again.
 import { createHash } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ToolContext } from '@opencode-ai/plugin'
 import { estimateAgents } from '../cli/estimate.js'
@@ -27,7 +27,7 @@ export interface ApprovalOutcome {
   scriptHash: string
   /** How the run was let go: asked and allowed, known consent, or the bypass option. */
   how: 'asked' | 'consent' | 'bypass'
-  scriptFile: string
+  scriptFile?: string
 }
 
 export function scriptHash(source: string): string {
@@ -45,24 +45,35 @@ export function approvalPattern(summary: string, hash: string): string {
 }
 
 /** One line for the user: name, description, phases, estimated agents (and where the full script is). */
-export function approvalSummary(r: ApprovalRequest, scriptFile?: string): string {
+export function approvalSummary(r: ApprovalRequest, scriptFile?: string | ''): string {
   const est = estimateAgents(r.source)
   const agents = est.unbounded ? `${est.max ? `at least ${est.max}` : 'an open-ended number of'} agents (loops or sub-workflows)` : `${est.max} agent${est.max === 1 ? '' : 's'}`
   const phases = r.meta.phases?.length ? `phases ${r.meta.phases.map((p) => p.title).join(' → ')}` : 'no declared phases'
   const description = [r.meta.description, r.callerDescription].filter(Boolean).join(' — ')
-  return `workflow ${r.meta.name}${description ? `: ${description}` : ''}; ${phases}; about ${agents}${scriptFile ? `; full script: ${scriptFile}` : ''}`
+  const where = scriptFile === undefined ? '' : scriptFile ? `; full script: ${scriptFile}` : "; full script: in the request's metadata"
+  return `workflow ${r.meta.name}${description ? `: ${description}` : ''}; ${phases}; about ${agents}${where}`
 }
 
 /**
  * The script as the user can read it before answering: `.opencode/workflows/approvals/<name>-<hash>.js` in the
- * project (written by rename, so a planted symlink there is replaced, never followed).
+ * project (written by rename, so a planted file there is replaced, never followed). A repository can ship those
+ * directories as symbolic links to elsewhere: then no file is written (the request's metadata still holds the text).
  */
-function writeScriptForReview(projectDir: string, name: string, hash: string, source: string): string {
-  const dir = join(projectDir, '.opencode', 'workflows', 'approvals')
-  mkdirSync(dir, { recursive: true })
-  const file = join(dir, `${name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 60)}-${hash.slice(0, 16)}.js`)
-  writeFileAtomic(file, source)
-  return file
+function writeScriptForReview(projectDir: string, name: string, hash: string, source: string): string | undefined {
+  const parts = ['.opencode', 'workflows', 'approvals']
+  let dir = projectDir
+  for (const part of parts) {
+    dir = join(dir, part)
+    if (existsSync(dir) && lstatSync(dir).isSymbolicLink()) return undefined
+  }
+  try {
+    mkdirSync(dir, { recursive: true })
+    const file = join(dir, `${name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 60)}-${hash.slice(0, 16)}.js`)
+    writeFileAtomic(file, source)
+    return file
+  } catch {
+    return undefined // a read-only project: the metadata still carries the script
+  }
 }
 
 /** Shows a line in OpenCode's TUI (a toast); nothing when no TUI is attached. */
@@ -73,9 +84,9 @@ export async function approveInOpencode(mode: PluginMode, ctx: ToolContext, r: A
   const scriptFile = writeScriptForReview(r.projectDir, r.meta.name, hash, r.source)
   if (mode === 'bypass') return { scriptHash: hash, how: 'bypass', scriptFile }
   if (hasConsent({ projectDir: r.projectDir, name: r.meta.name, scriptHash: hash })) return { scriptHash: hash, how: 'consent', scriptFile }
-  const summary = approvalSummary(r, scriptFile)
+  const summary = approvalSummary(r, scriptFile ?? '')
   // The tool call's title is what OpenCode shows next to its permission prompt (the TUI shows no request metadata).
-  ctx.metadata({ title: summary, metadata: { approval: summary, scriptFile } })
+  ctx.metadata({ title: summary, metadata: { approval: summary, ...(scriptFile ? { scriptFile } : {}) } })
   const pattern = approvalPattern(approvalSummary(r), hash)
   const est = estimateAgents(r.source)
   // OpenCode's own prompt: once / always / reject; a reject throws, which ends the tool call. No undefined values:
@@ -96,7 +107,7 @@ export async function approveInOpencode(mode: PluginMode, ctx: ToolContext, r: A
         estimatedAgents: est.max,
         openEnded: est.unbounded,
         sha256: hash,
-        scriptFile,
+        ...(scriptFile ? { scriptFile } : {}),
         summary,
         script: r.source,
       },

@@ -1,7 +1,11 @@
 // How the plugin adapts to the OpenCode process it is loaded in: the client it builds from the one OpenCode hands
 // over (its fetch reaches an in-process server, its headers carry the server's password), the approval mode (only
 // from the plugin's options), and the one-shot `opencode run` detection that keeps `background` off there.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { approvalPattern, approvalSummary, approveInOpencode, scriptHash } from '../../src/plugin/approval.js'
 import { pluginClient } from '../../src/plugin/client.js'
 import { isOneShotRun, pluginMode } from '../../src/plugin/index.js'
 
@@ -64,5 +68,41 @@ describe('isOneShotRun', () => {
     expect(isOneShotRun(['/$bunfs/root/opencode', 'serve', '--port', '4096'])).toBe(false)
     expect(isOneShotRun(['/$bunfs/root/opencode'])).toBe(false)
     expect(isOneShotRun(['/$bunfs/root/opencode', '/some/project'])).toBe(false)
+  })
+})
+
+describe('approval: the script for review and the "always" pattern', () => {
+  const meta = { name: 'w*?', description: 'desc', phases: [{ title: 'One' }] }
+  const noCtx = {} as never
+
+  it('writes the full script under .opencode/workflows/approvals, never through a planted symlink', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ocdw-approval-'))
+    try {
+      const plain = join(root, 'plain')
+      mkdirSync(plain)
+      const ok = await approveInOpencode('bypass', noCtx, { projectDir: plain, meta, source: 'return 1' })
+      expect(ok.how).toBe('bypass')
+      expect(readFileSync(ok.scriptFile!, 'utf8')).toBe('return 1')
+      expect(ok.scriptFile!.startsWith(join(plain, '.opencode', 'workflows', 'approvals'))).toBe(true)
+
+      const victim = join(root, 'victim')
+      const planted = join(root, 'planted')
+      mkdirSync(victim)
+      mkdirSync(join(planted, '.opencode', 'workflows'), { recursive: true })
+      symlinkSync(victim, join(planted, '.opencode', 'workflows', 'approvals'))
+      const refused = await approveInOpencode('bypass', noCtx, { projectDir: planted, meta, source: 'return 2' })
+      expect(refused.scriptFile).toBeUndefined()
+      expect(readdirSync(victim)).toEqual([])
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
+  it('the pattern ends with the sha256 and cannot carry wildcards', () => {
+    const hash = scriptHash('x')
+    const pattern = approvalPattern(approvalSummary({ projectDir: '/p', meta, source: 'x' }), hash)
+    expect(pattern.endsWith(` sha256:${hash}`)).toBe(true)
+    expect(pattern).not.toMatch(/[*?]/)
+    expect(pattern).toContain('workflow w: desc; phases One')
   })
 })
