@@ -36,7 +36,7 @@ describe('CLI runs keep the OpenCode session list tidy', () => {
   afterAll(async () => {
     await tb?.stop()
     sb?.cleanup()
-  })
+  }, 60_000)
 
   it('one parent session per run, named after the run, with the agents as its children (--sessions keep, the default)', async () => {
     const r = await run('three.js')
@@ -48,7 +48,7 @@ describe('CLI runs keep the OpenCode session list tidy', () => {
     expect(children.map((c) => c.title).sort()).toEqual(['ocdw: s1', 'ocdw: s2', 'ocdw: s3'])
     // No agent session is top-level.
     expect((await sessions()).filter((s) => !s.parentID).map((s) => s.title)).toEqual([`ocdw: three ${runId}`])
-  })
+  }, 400_000)
 
   it('--sessions delete removes the run session and its agents; delete-on-success keeps a failed run', async () => {
     const before = (await sessions()).length
@@ -64,5 +64,5 @@ describe('CLI runs keep the OpenCode session list tidy', () => {
     const bad = sb.run(['run', '--script', 'three.js', '--server', tb.url, '--yes', '--sessions', 'sometimes'])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('--sessions sometimes is not a sessions mode; use keep, delete-on-success or delete.')
-  })
+  }, 400_000)
 })

@@ -2,7 +2,7 @@
 // `opencode run --command workflow` (the plugin is served in-process there: nothing listens on input.serverUrl), and
 // `opencode serve` protected by a password with `opencode run --attach` (background by default; the end of the run
 // wakes the model). Each checks that the agents are *done* (`ocdw show --json`), not just that a run finished.
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeSandbox, parseJsonOut, type Sandbox } from '../support/cli.js'
@@ -13,7 +13,11 @@ const TINY = `export const meta = { name: 'tiny', description: 'two agents', pha
 const a = await parallel([1, 2].map((i) => () => agent('tiny question ' + i, { label: 'q' + i })))
 return { answered: a.filter(Boolean).length, marker: 'tiny-done', args }
 `
+const FROM_FILE = `export const meta = { name: 'from-file' }
+return { source: 'the file', args }
+`
 const RULES = [
+  { match: '^"?scriptPath wins"?$', reply: { tools: [{ name: 'workflow', args: { scriptPath: 'from-file.js', script: TINY, name: 'deep-research', args: { n: 1 } } }] }, then: { text: 'file run done' } },
   // `/workflow <task>`: the command's template starts with the task.
   { match: 'Run an ocdw workflow for this task: .?tiny one-shot', reply: { tools: [{ name: 'workflow', args: { script: TINY, args: [1, 'two', { three: 3 }] } }] }, then: { text: 'one-shot done' } },
   { match: '^"?attach tiny"?$', reply: { tools: [{ name: 'workflow', args: { script: TINY, args: ['attached'] } }] }, then: { text: 'started in the background' } },
@@ -35,7 +39,7 @@ describe('the ocdw plugin in every OpenCode mode (real binary, offline model)', 
   afterAll(async () => {
     await oc?.stop()
     sb?.cleanup()
-  })
+  }, 60_000)
 
   it('opencode run --command workflow: the agents run in-process and are done; they cannot call workflow and know their final message is the return value', async () => {
     const r = await runOpencode(oc, sb.project, ['run', '--command', 'workflow', 'tiny one-shot please'])
@@ -62,7 +66,19 @@ describe('the ocdw plugin in every OpenCode mode (real binary, offline model)', 
       expect(a.tools).not.toContain('workflow_control')
       expect(a.system).toContain('Your final message is your return value')
     }
-  })
+  }, 400_000)
+
+  it('scriptPath wins over script and name; an object arg reaches the script', async () => {
+    writeFileSync(join(sb.project, 'from-file.js'), FROM_FILE)
+    const before = new Set(runIds())
+    const r = await runOpencode(oc, sb.project, ['run', 'scriptPath wins'])
+    expect(r.code, r.output).toBe(0)
+    const runId = runIds().find((id) => !before.has(id))!
+    const view = show(runId)
+    expect(view.name).toBe('from-file')
+    expect(view.status).toBe('completed')
+    expect(view.result).toEqual({ source: 'the file', args: { n: 1 } })
+  }, 400_000)
 
   it('opencode serve with a password + run --attach: background by default, agents done, and the end of the run wakes the model', async () => {
     const auth = { OPENCODE_SERVER_PASSWORD: 'modes-test-secret', OPENCODE_SERVER_USERNAME: 'opencode' }
@@ -89,5 +105,5 @@ describe('the ocdw plugin in every OpenCode mode (real binary, offline model)', 
     } finally {
       await server.stop()
     }
-  })
+  }, 400_000)
 })

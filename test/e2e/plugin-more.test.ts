@@ -192,7 +192,8 @@ describe('the ocdw plugin controls, resumes and disposes runs in the real OpenCo
     const disposed = await tb.client.instance.dispose({ directory: dir() })
     expect(disposed.error).toBeUndefined()
     await waitFor('the run stopped by dispose', () => runFile(runId).status === 'stopped')
-    expect(existsSync(join(runDir(runId), 'lock'))).toBe(false)
+    // The lock goes right after the final status is written: released, not left behind.
+    await waitFor('the run lock released', () => !existsSync(join(runDir(runId), 'lock')))
     const journal = readFileSync(join(runDir(runId), 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
     expect(journal.filter((e) => e.t === 'agent.done').map((e) => e.label)).toEqual(['quick'])
     expect(journal.at(-1)).toMatchObject({ t: 'run', status: 'stopped' })
