@@ -21,7 +21,7 @@ export interface PluginRuntime {
   client: OpencodeClient
   /** Only the plugin option in opencode.json sets it (never the environment); 'bypass' is said in every answer. */
   mode: PluginMode
-  /** Whether `background` defaults to true (false in a one-shot `opencode run`, which would stop the run on exit). */
+  /** Whether runs may go to the background (not in a one-shot `opencode run`, which would stop them on exit). */
   backgroundByDefault: boolean
   /** Runs started by this plugin instance, so dispose() can stop them (they stay resumable). */
   live: Map<string, RunHandle>
@@ -94,7 +94,9 @@ export function workflowTool(rt: PluginRuntime): ToolDefinition {
         rt.live.delete(run.runId)
         rt.origin.delete(run.runId)
       })
-      if (a.background ?? rt.backgroundByDefault) {
+      // A one-shot `opencode run` exits when this turn ends, which would stop a background run: wait there instead.
+      if (a.background && !rt.backgroundByDefault) notes.push('The run waited in the foreground: this `opencode run` exits when the turn ends, which would stop a background run.')
+      if ((a.background ?? true) && rt.backgroundByDefault) {
         void finished.then(
           (summary) => wake(rt, ctx.sessionID, projectDir, `[ocdw workflow ${label} finished]\n${describeOutcome(summary, run.view(), notes)}`, `workflow ${label} ${summary.status}: ${summary.runId}`),
           (err) =>

@@ -19,7 +19,7 @@ return { source: 'the file', args }
 const RULES = [
   { match: '^"?scriptPath wins"?$', reply: { tools: [{ name: 'workflow', args: { scriptPath: 'from-file.js', script: TINY, name: 'deep-research', args: { n: 1 } } }] }, then: { text: 'file run done' } },
   // `/workflow <task>`: the command's template starts with the task.
-  { match: 'Run an ocdw workflow for this task: .?tiny one-shot', reply: { tools: [{ name: 'workflow', args: { script: TINY, args: [1, 'two', { three: 3 }] } }] }, then: { text: 'one-shot done' } },
+  { match: 'Run an ocdw workflow for this task: .?tiny one-shot', reply: { tools: [{ name: 'workflow', args: { script: TINY, args: [1, 'two', { three: 3 }], background: true } }] }, then: { text: 'one-shot done' } },
   { match: '^"?attach tiny"?$', reply: { tools: [{ name: 'workflow', args: { script: TINY, args: ['attached'] } }] }, then: { text: 'started in the background' } },
   { match: '^\\[ocdw workflow tiny finished\\]', reply: { text: 'I saw the workflow result.' } },
 ]
@@ -41,7 +41,7 @@ describe('the ocdw plugin in every OpenCode mode (real binary, offline model)', 
     sb?.cleanup()
   }, 60_000)
 
-  it('opencode run --command workflow: the agents run in-process and are done; they cannot call workflow and know their final message is the return value', async () => {
+  it('opencode run --command workflow (background asked, but a one-shot run waits): the agents run in-process and are done; they cannot call workflow and know their final message is the return value', async () => {
     const r = await runOpencode(oc, sb.project, ['run', '--command', 'workflow', 'tiny one-shot please'])
     expect(r.code, r.output).toBe(0)
     expect(r.output).toContain('one-shot done')
