@@ -9,6 +9,7 @@ import type { OpencodeClient } from '@opencode-ai/sdk/v2'
 import type { AgentActivity, AgentCall, AgentExecutor, ExecResult, GateResult, Tokens } from '../machines/types.js'
 import { createEventHub, type EventHub } from './opencode-events.js'
 import { gateAction, refusedGate } from './gate-permission.js'
+import { AGENT_SYSTEM_INSTRUCTION, agentSessionRules, agentToolSwitches } from './agent-session.js'
 import { createWorktree } from './worktree.js'
 import { AgentTargetError, createAgentTargets } from './agent-target.js'
 import { finalFailure, markInfra, modelCause, opencodeCause } from './infra-failure.js'
@@ -78,8 +79,11 @@ export function stallMsFromEnv(env: NodeJS.ProcessEnv = process.env): number | u
   return n
 }
 
-export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecutor & { close(): void; drainStops(timeoutMs: number): Promise<number> } {
+export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecutor & { close(): void; drainStops(timeoutMs: number): Promise<number>; useParentSession(id: () => Promise<string | undefined>): void } {
   const { client, directory } = o
+  /** The run's parent session, when the CLI makes one per run (run-parent-session.ts); else o.parentSessionId. */
+  let parentSession: (() => Promise<string | undefined>) | undefined
+  const parentId = async () => (parentSession ? ((await parentSession()) ?? o.parentSessionId) : o.parentSessionId)
   const retries = o.retries ?? 3
   const backoffMs = o.backoffMs ?? 500
   const stallMs = o.stallMs ?? stallMsFromEnv() ?? 120_000
@@ -137,9 +141,9 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
     await hubNow.ready
     const created = await client.session.create({
       directory,
-      parentID: o.parentSessionId,
+      parentID: await parentId(),
       title: truncate(`ocdw: ${call.opts.label ?? call.prompt}`, 80),
-      ...(o.readOnly ? { permission: [{ permission: 'edit', pattern: '*', action: 'deny' }, { permission: 'bash', pattern: '*', action: 'deny' }] } : {}),
+      permission: agentSessionRules(o.readOnly),
     } as never)
     if (created.error || !created.data) {
       const status = created.response?.status
@@ -183,6 +187,9 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
         permissionSessions.set(p.id, sessionId)
         permissionNames.set(p.id, `${p.permission}${p.patterns?.length ? ` ${p.patterns.join(', ')}` : ''}`)
         emit({ type: 'permission', requestId: p.id, permission: p.permission, patterns: p.patterns ?? [] })
+      } else if (ev.type === 'permission.replied' && p.reply === 'reject' && permissionSessions.has(p.requestID)) {
+        // Refused in OpenCode's own prompt (the TUI shows agents' requests too): the agent did not get to do its job.
+        refused.set(sessionId, permissionNames.get(p.requestID) ?? 'a permission')
       } else if (ev.type === 'question.asked') {
         // Nobody can answer a question inside a workflow: reject it so the agent goes on instead of hanging.
         void client.question.reject({ requestID: p.id, directory }).catch(() => undefined)
@@ -209,6 +216,8 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
           model: target.model,
           agent: target.agent,
           variant: call.opts.effort,
+          system: AGENT_SYSTEM_INSTRUCTION,
+          tools: agentToolSwitches(),
           ...(schema ? { format: { type: 'json_schema', schema, retryCount: 2 } } : {}),
         } as never,
         { signal } as never,
@@ -321,7 +330,11 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
       // session.shell ignores OpenCode's permission rules: apply the `bash` rules here first (gate-permission.ts).
       const permitted = await gateAction(client, directory, command)
       if (permitted.action !== 'allow') return refusedGate(command, permitted.action, permitted.why)
-      return runGate(client, directory, command, opts?.timeoutMs, o.parentSessionId)
+      return runGate(client, directory, command, opts?.timeoutMs, await parentId())
+    },
+
+    useParentSession(id) {
+      parentSession = id
     },
 
     /** Waits (at most timeoutMs) until every stopped session was aborted or went idle; returns how many were left. */

@@ -12,6 +12,7 @@ import { parseArgs, parseMode, positiveInt, validateServerUrl, type RunFlags } f
 import { connectFor, runSession } from './run-session.js'
 import { planScript } from './plan.js'
 import type { OpencodeConnection } from './connection.js'
+import { parseSessionsMode } from './run-parent-session.js'
 
 export function addRunFlags(cmd: Command): Command {
   return cmd
@@ -27,6 +28,7 @@ export function addRunFlags(cmd: Command): Command {
     .option('--json', 'print the final summary as JSON on stdout (progress stays on stderr)')
     .option('--quiet', 'print only the result (and an error, if the run fails): no progress')
     .option('--inspect', 'send actor inspection events to the Stately inspector')
+    .option('--sessions <mode>', "the run's OpenCode sessions afterwards: keep | delete-on-success | delete", 'keep')
 }
 
 export function registerRun(program: Command): void {
@@ -112,5 +114,6 @@ export function commonRunOptions(flags: RunFlags) {
     json: flags.json,
     inspect: flags.inspect,
     quiet: flags.quiet,
+    sessions: parseSessionsMode((flags as { sessions?: string }).sessions),
   }
 }

@@ -1,4 +1,4 @@
-// `ocdw setup [--global] [--remove]`: the OpenCode plugin and commands in opencode.json.
+// `ocdw setup [--global] [--remove]`: the OpenCode plugin and commands in opencode.json(c).
 import type { Command } from 'commander'
 import { removeSetup, setup } from '../plugin/setup.js'
 
@@ -7,15 +7,22 @@ export function registerSetup(program: Command): void {
     .command('setup')
     .description("add the ocdw plugin and the /workflow commands to OpenCode's config (project, or --global)")
     .option('--global', 'your personal OpenCode config instead of this project')
-    .option('--remove', 'undo a previous setup')
+    .option('--remove', 'take out what setup added (the plugin entry, its permission entry, its unedited command files)')
     .action((flags: { global?: boolean; remove?: boolean }) => {
       if (flags.remove) {
         const r = removeSetup(process.cwd(), flags)
-        const what = r.restored === 'original' ? 'restored to what it was before setup' : r.restored === 'entry-removed' ? 'had the ocdw plugin entry removed (it was edited since setup, the rest is kept)' : 'had no ocdw entry'
-        process.stdout.write(`${r.configPath} ${what}; ocdw's command files are removed.\n`)
+        const what =
+          r.config === 'deleted'
+            ? 'is removed (setup had created it)'
+            : r.config === 'entries-removed'
+              ? 'had the ocdw plugin and permission entries removed (everything else is kept)'
+              : 'had no ocdw entries'
+        const kept = r.keptCommands.length ? ` Kept ${r.keptCommands.join(', ')}: edited since setup wrote them.` : ''
+        process.stdout.write(`${r.configPath} ${what}; ${r.removedCommands.length} of ocdw's command files removed.${kept}\n`)
         return
       }
       const r = setup(process.cwd(), flags)
+      if (r.warning) process.stderr.write(`ocdw: warning: ${r.warning}\n`)
       process.stdout.write(
         `${r.changed ? 'Added the ocdw plugin to' : 'The ocdw plugin is already in'} ${r.configPath}; commands: ${r.commandFiles.map((f) => '/' + f.split('/').pop()!.replace(/\.md$/, '')).join(', ')}.\nRestart OpenCode to load it.\n`,
       )

@@ -21,6 +21,8 @@ export async function detachRun(o: { projectDir: string; source: string; flags: 
   if (f.concurrency) args.push('--concurrency', f.concurrency)
   if (f.maxAgents) args.push('--max-agents', f.maxAgents)
   if (f.budget) args.push('--budget', f.budget)
+  const sessions = (f as { sessions?: string }).sessions
+  if (sessions && sessions !== 'keep') args.push('--sessions', sessions)
   const out = openSync(logFile, 'a')
   const child = spawn(process.execPath, args, { cwd: o.projectDir, detached: true, stdio: ['ignore', out, out], env: process.env })
   child.unref()

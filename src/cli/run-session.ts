@@ -11,6 +11,7 @@ import { attachProgress } from './progress.js'
 import { EXIT } from './errors.js'
 import { fmtElapsed, fmtTokens } from '../machines/format.js'
 import { sanitizeForTerminal } from '../machines/sanitize.js'
+import { createRunParentSession, type SessionsMode } from './run-parent-session.js'
 
 export interface SessionOptions {
   projectDir: string
@@ -33,6 +34,8 @@ export interface SessionOptions {
   approved?: ApprovedSet
   /** An open connection to reuse (the planner's); it is stopped at the end either way. */
   connection?: OpencodeConnection
+  /** What happens to the run's OpenCode sessions afterwards (default keep). */
+  sessions?: SessionsMode
 }
 
 export function connectFor(o: SessionOptions): Promise<OpencodeConnection> {
@@ -51,6 +54,8 @@ export async function runSession(o: SessionOptions): Promise<number> {
       inspect = createWebSocketInspector({ url: bridge.socketUrl })
       process.stderr.write(`ocdw: actor inspection: open ${bridge.pageUrl} in a browser (Stately inspector)\n`)
     }
+    const parent = createRunParentSession(connection.client, o.projectDir)
+    ;(connection.executor as { useParentSession?: (id: () => Promise<string | undefined>) => void }).useParentSession?.(parent.id)
     const run = await startRun({
       projectDir: o.projectDir,
       script: o.script,
@@ -66,6 +71,7 @@ export async function runSession(o: SessionOptions): Promise<number> {
       inspect: inspect?.inspect,
       recordOptions: { model: connection.model, server: o.server, offline: o.offline ?? false },
     })
+    parent.name(run.view().name, run.runId)
     o.onStarted?.(run, connection)
     if (!o.quiet) process.stderr.write(`ocdw: run ${run.runId} (${run.runDir})\n`)
     const stopProgress = attachProgress({ events: run.events, view: run.view, quiet: o.quiet })
@@ -88,6 +94,8 @@ export async function runSession(o: SessionOptions): Promise<number> {
     process.off('SIGTERM', onSigint)
     stopProgress()
     inspect?.stop()
+    const warning = await parent.finish(summary, o.sessions ?? 'keep')
+    if (warning && !o.quiet) process.stderr.write(`ocdw: warning: ${warning}\n`)
     printSummary(summary, o.json, o.quiet)
     return exitCodeFor(summary)
   } finally {

@@ -2,19 +2,19 @@
 // Tools: workflow, workflow_status, workflow_control. Commands: /workflow, /workflows, /deep-research, /ultracode and
 // one per saved workflow. Ultracode mode through the chat hooks.
 import type { Hooks, Plugin, PluginInput, PluginOptions } from '@opencode-ai/plugin'
-import { createOpencodeClient, type OpencodeClient } from '@opencode-ai/sdk/v2'
+import { pluginClient } from './client.js'
 import { listAllWorkflows } from '../actors/workflow-lookup.js'
 import { parseScript } from '../script/meta.js'
 import { readFileSync } from 'node:fs'
 import { builtinCommands, savedWorkflowCommand, type CommandDef } from './commands.js'
 import { workflowTool, type PluginRuntime } from './run-tool.js'
+import type { PluginMode } from './approval.js'
 import { workflowControlTool, workflowStatusTool } from './status-tools.js'
 import { ULTRACODE_INSTRUCTION, UltracodeSessions } from './ultracode.js'
 
 export const OcdwPlugin: Plugin = async (input: PluginInput, options?: PluginOptions): Promise<Hooks> => {
-  const mode = (options?.mode ?? process.env.OCDW_MODE ?? 'default') as PluginRuntime['mode']
   const client = pluginClient(input)
-  const rt: PluginRuntime = { client, mode, live: new Map(), origin: new Map() }
+  const rt: PluginRuntime = { client, mode: pluginMode(options), backgroundByDefault: !isOneShotRun(), live: new Map(), origin: new Map() }
   const ultracode = new UltracodeSessions()
 
   return {
@@ -53,18 +53,22 @@ export const OcdwPlugin: Plugin = async (input: PluginInput, options?: PluginOpt
 }
 
 /**
- * A v2 client for the server the plugin runs in. The v1 client OpenCode hands over talks plain HTTP to
- * `serverUrl` without credentials, so when the server is password protected (OPENCODE_SERVER_PASSWORD, read from
- * the server's own environment) the plugin adds the same HTTP Basic header the server expects.
+ * The approval mode, from the plugin's options in opencode.json only (`"plugin": [["ocdw", { "mode": "bypass" }]]`).
+ * An environment variable must not be able to switch approval off unseen; a bad value is an error at load.
  */
-export function pluginClient(input: Pick<PluginInput, 'serverUrl' | 'directory'>): OpencodeClient {
-  const headers: Record<string, string> = {}
-  const password = process.env.OPENCODE_SERVER_PASSWORD
-  if (password) {
-    const user = process.env.OPENCODE_SERVER_USERNAME || 'opencode'
-    headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
-  }
-  return createOpencodeClient({ baseUrl: input.serverUrl.toString().replace(/\/$/, ''), directory: input.directory, headers })
+export function pluginMode(options?: PluginOptions): PluginMode {
+  const mode = options?.mode ?? 'default'
+  if (mode === 'default' || mode === 'auto' || mode === 'bypass') return mode
+  throw new Error(`The ocdw plugin option "mode" is ${JSON.stringify(mode)}; use "default", "auto" or "bypass" in opencode.json.`)
+}
+
+/**
+ * True inside a one-shot `opencode run` (not attached to a server): the process exits when the turn ends, which
+ * would stop a background run, so the workflow tool waits for the result there by default.
+ */
+export function isOneShotRun(argv: string[] = process.argv): boolean {
+  const i = argv.findIndex((x, n) => n > 0 && !x.startsWith('-') && !x.includes('/') && !x.includes('\\'))
+  return i > 0 && argv[i] === 'run' && !argv.some((x) => x === '--attach' || x.startsWith('--attach='))
 }
 
 /**

@@ -1,5 +1,7 @@
 // The `workflow` tool: runs a workflow on the OpenCode server that called it, with the agents as child sessions of
-// the calling session. Approval goes through OpenCode's own permission prompt (ctx.ask), honouring the CLI's consent.
+// the calling session. Approval goes through OpenCode's own permission prompt (approval.ts); answers name every
+// failure with its reason (outcome.ts). Claude Code's tool contract: scriptPath > script > name, args any JSON value,
+// background by default with a wake-up message when the run ends.
 import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { tool, type ToolContext, type ToolDefinition } from '@opencode-ai/plugin'
@@ -7,17 +9,20 @@ import type { OpencodeClient } from '@opencode-ai/sdk/v2'
 import { createOpencodeExecutor } from '../actors/opencode-executor.js'
 import { startRun, type RunHandle } from '../actors/runtime.js'
 import { findWorkflow, workflowResolver } from '../actors/workflow-lookup.js'
-import type { RunSummary } from '../machines/types.js'
 import { parseScript } from '../script/meta.js'
-import { hasConsent } from '../store/consent.js'
 import { findRun, listRuns } from '../store/runs.js'
 import { isLive } from '../actors/run-reader.js'
 import { join } from 'node:path'
-import { createHash } from 'node:crypto'
+import { approveInOpencode, type PluginMode } from './approval.js'
+import { describeOutcome } from './outcome.js'
+import { sanitizeLine } from '../machines/sanitize.js'
 
 export interface PluginRuntime {
   client: OpencodeClient
-  mode: 'default' | 'auto' | 'bypass'
+  /** Only the plugin option in opencode.json sets it (never the environment); 'bypass' is said in every answer. */
+  mode: PluginMode
+  /** Whether runs may go to the background (not in a one-shot `opencode run`, which would stop them on exit). */
+  backgroundByDefault: boolean
   /** Runs started by this plugin instance, so dispose() can stop them (they stay resumable). */
   live: Map<string, RunHandle>
   /** The session each live run was started from (workflow_control without a run id acts on that session's newest). */
@@ -30,18 +35,22 @@ export function workflowTool(rt: PluginRuntime): ToolDefinition {
   return tool({
     description:
       'Run an ocdw workflow: a JavaScript orchestration script whose agent() calls each run as a child session of this one ' +
-      '(fan out, pipeline, vote, verify). Give `script` (the script text), `name` (a saved or bundled workflow such as ' +
-      'deep-research) or `scriptPath`; `args` is the script\'s input (JSON or text). `resumeFromRunId` resumes an ' +
-      'interrupted run (completed agents answer from its journal; "latest" picks the newest stopped or interrupted run, ' +
-      'this session\'s first). `background: true` returns at once and posts the ' +
-      'result into this session when the run ends.',
+      '(fan out, pipeline, vote, verify). Give `scriptPath` (a script file; wins over the others), `script` (the script ' +
+      'text) or `name` (a saved or bundled workflow such as deep-research); `args` is the script\'s input (any JSON ' +
+      'value). `resumeFromRunId` resumes a stopped or interrupted run with its finished agents\' results cached ' +
+      '("latest" picks the newest, this session\'s first). Runs go to the background by default: the call returns at ' +
+      'once with the run id, and when the run ends a message with the result, failed agents and their reasons arrives ' +
+      'in this session. `background: false` waits for the result instead. `budget` caps the run\'s tokens.',
     args: {
       script: z.string().optional().describe('the workflow script source'),
       name: z.string().optional().describe('a saved or bundled workflow to run'),
-      scriptPath: z.string().optional().describe('a script file, relative to the project'),
-      args: z.string().optional().describe("the script's args: JSON if it parses, else text"),
+      scriptPath: z.string().optional().describe('a script file, relative to the project (wins over script and name)'),
+      args: z.any().optional().describe("the script's input: any JSON value (object, array, string, number)"),
       resumeFromRunId: z.string().optional().describe('resume this run ("latest": the newest stopped or interrupted run)'),
-      background: z.boolean().optional().describe('run in the background and post the result when done'),
+      title: z.string().optional().describe('a short title for this run, shown while it runs'),
+      description: z.string().optional().describe('what this run is for, shown in the approval request'),
+      background: z.boolean().optional().describe('default true: return at once and deliver the result in a new message when the run ends'),
+      budget: z.number().positive().optional().describe('token budget for the whole run'),
     },
     async execute(a, ctx) {
       const projectDir = ctx.directory
@@ -49,7 +58,9 @@ export function workflowTool(rt: PluginRuntime): ToolDefinition {
       const source = resumeId ? undefined : loadSource(a, projectDir)
       const scriptText = source ?? readRunScript(projectDir, resumeId!)
       const parsed = parseScript(scriptText)
-      await approveInOpencode(rt, ctx, projectDir, parsed.meta.name, scriptText, parsed.meta.description)
+      const label = a.title?.trim() || parsed.meta.name
+      const approval = await approveInOpencode(rt.mode, ctx, { projectDir, meta: parsed.meta, source: scriptText, callerDescription: a.description }, (title, message, duration) => toast(rt, message, title, duration))
+      const notes = approval.how === 'bypass' ? [BYPASS_NOTE] : []
       const executor = createOpencodeExecutor({ client: rt.client, directory: projectDir, parentSessionId: ctx.sessionID })
       let run: RunHandle
       try {
@@ -57,10 +68,11 @@ export function workflowTool(rt: PluginRuntime): ToolDefinition {
           projectDir,
           script: source,
           resumeRunId: resumeId,
-          args: parseArgs(a.args),
+          args: a.args,
           executor,
           resolveWorkflow: workflowResolver(projectDir),
           gate: executor.shell?.bind(executor),
+          ...(a.budget ? { budget: a.budget } : {}),
           recordOptions: { parentSessionId: ctx.sessionID, via: 'plugin' },
         })
       } catch (err) {
@@ -69,11 +81,11 @@ export function workflowTool(rt: PluginRuntime): ToolDefinition {
       }
       rt.live.set(run.runId, run)
       rt.origin.set(run.runId, ctx.sessionID)
-      ctx.metadata({ title: `workflow ${parsed.meta.name}: ${run.runId}`, metadata: { runId: run.runId } })
+      ctx.metadata({ title: `workflow ${label}: ${run.runId}`, metadata: { runId: run.runId } })
       const sub = run.events.subscribe((ev) => {
         if (ev.type === 'phase.started') {
-          ctx.metadata({ title: `workflow ${parsed.meta.name}: ${ev.title}`, metadata: { runId: run.runId, phase: ev.title } })
-          void toast(rt, `${parsed.meta.name}: phase ${ev.title}`)
+          ctx.metadata({ title: `workflow ${label}: ${ev.title}`, metadata: { runId: run.runId, phase: ev.title } })
+          void toast(rt, `${label}: phase ${ev.title}`)
         }
       })
       const finished = run.done.finally(() => {
@@ -82,16 +94,22 @@ export function workflowTool(rt: PluginRuntime): ToolDefinition {
         rt.live.delete(run.runId)
         rt.origin.delete(run.runId)
       })
-      if (a.background) {
+      // A one-shot `opencode run` exits when this turn ends, which would stop a background run: wait there instead.
+      if (a.background && !rt.backgroundByDefault) notes.push('The run waited in the foreground: this `opencode run` exits when the turn ends, which would stop a background run.')
+      if ((a.background ?? true) && rt.backgroundByDefault) {
         void finished.then(
-          (summary) => postBack(rt, ctx.sessionID, projectDir, `[ocdw background workflow finished]\n${describeSummary(summary)}`, `workflow run ${summary.runId} ${summary.status}`),
+          (summary) => wake(rt, ctx.sessionID, projectDir, `[ocdw workflow ${label} finished]\n${describeOutcome(summary, run.view(), notes)}`, `workflow ${label} ${summary.status}: ${summary.runId}`),
           (err) =>
-            postBack(rt, ctx.sessionID, projectDir, `[ocdw background workflow failed]\nocdw run ${run.runId} ended with an error: ${(err as Error).message}. Resume it with the workflow tool (resumeFromRunId: "${run.runId}").`, `workflow run ${run.runId} failed`),
+            wake(rt, ctx.sessionID, projectDir, `[ocdw workflow ${label} failed]\nocdw run ${run.runId} ended with an error: ${(err as Error).message}. Resume it with the workflow tool (resumeFromRunId: "${run.runId}").`, `workflow ${label} failed: ${run.runId}`),
         )
         return {
-          title: `workflow ${parsed.meta.name} started`,
-          output: `Started ocdw run ${run.runId} (${parsed.meta.name}) in the background. Its result will be posted into this session when it ends; \`ocdw ui\` or the workflow_status tool shows progress.`,
-          metadata: { runId: run.runId },
+          title: `workflow ${label} started: ${run.runId}`,
+          output: [
+            `Started ocdw run ${run.runId} (${parsed.meta.name}) in the background.`,
+            ...notes,
+            'When it ends, its result, any failed agents with their reasons, and diagnostics arrive in this session as a new message; do not wait or poll for it. workflow_status shows progress; workflow_control stops or steers it.',
+          ].join('\n'),
+          metadata: { runId: run.runId, background: true, sha256: approval.scriptHash },
         }
       }
       const onAbort = () => {
@@ -104,13 +122,21 @@ export function workflowTool(rt: PluginRuntime): ToolDefinition {
       ctx.abort.addEventListener('abort', onAbort, { once: true })
       const summary = await finished
       ctx.abort.removeEventListener('abort', onAbort)
-      return { title: `workflow ${parsed.meta.name}: ${summary.status}`, output: describeSummary(summary), metadata: { runId: run.runId, status: summary.status } }
+      return {
+        title: `workflow ${label}: ${summary.status}`,
+        output: describeOutcome(summary, run.view(), notes),
+        metadata: { runId: run.runId, status: summary.status, sha256: approval.scriptHash },
+      }
     },
   })
 }
 
+/** Said in every answer of a run that was not approved by the user (the plugin option `mode: "bypass"`). */
+export const BYPASS_NOTE =
+  'Approval was bypassed: the ocdw plugin runs with the option mode "bypass" in opencode.json, so this workflow ran without asking the user.'
+
 function loadSource(a: { script?: string; name?: string; scriptPath?: string }, projectDir: string): string {
-  if (a.script) return a.script
+  // scriptPath wins over script and name (Claude Code's contract).
   if (a.scriptPath) {
     const path = isAbsolute(a.scriptPath) ? a.scriptPath : resolve(projectDir, a.scriptPath)
     try {
@@ -119,8 +145,9 @@ function loadSource(a: { script?: string; name?: string; scriptPath?: string }, 
       throw new Error(`The workflow script ${a.scriptPath} cannot be read; give a path relative to ${projectDir}.`)
     }
   }
+  if (a.script) return a.script
   if (a.name) return findWorkflow(projectDir, a.name).source
-  throw new Error('The workflow tool needs one of: script (the source), name (a saved or bundled workflow), scriptPath, or resumeFromRunId.')
+  throw new Error('The workflow tool needs one of: scriptPath (a script file), script (the source), name (a saved or bundled workflow), or resumeFromRunId.')
 }
 
 /**
@@ -153,47 +180,15 @@ function readRunScript(projectDir: string, runId: string): string {
   }
 }
 
-function parseArgs(text: string | undefined): unknown {
-  if (text === undefined || text === '') return undefined
-  try {
-    return JSON.parse(text)
-  } catch {
-    return text
-  }
-}
-
-async function approveInOpencode(rt: PluginRuntime, ctx: ToolContext, projectDir: string, name: string, source: string, description?: string): Promise<void> {
-  if (rt.mode === 'bypass') return
-  const scriptHash = createHash('sha256').update(source).digest('hex')
-  if (hasConsent({ projectDir, name, scriptHash })) return
-  // OpenCode's own permission prompt: ask / always / reject. A reject throws, which ends the tool call.
-  await ctx.ask({
-    permission: 'workflow',
-    patterns: [name],
-    always: [name],
-    // No undefined values: OpenCode 1.18 then fails to encode the request (GET /permission answers 400).
-    metadata: { name, ...(description ? { description } : {}), script: source.slice(0, 4000) },
-  })
-}
-
-export function describeSummary(s: RunSummary): string {
-  const a = s.agents
-  const lines = [
-    `ocdw run ${s.runId}: ${s.status} — ${a.done}/${a.total} agents done${a.failed ? `, ${a.failed} failed` : ''}${a.stopped ? `, ${a.stopped} stopped` : ''}${a.cached ? `, ${a.cached} from the journal` : ''}; ${s.tokens.total} tokens; ${Math.round(s.elapsedMs / 1000)}s.`,
-  ]
-  if (s.error) lines.push(`Error: ${s.error}`)
-  if (s.status !== 'completed') lines.push(`Resume it with the workflow tool (resumeFromRunId: "${s.runId}") or \`ocdw resume ${s.runId}\`.`)
-  lines.push('Result:', typeof s.result === 'string' ? s.result : JSON.stringify(s.result, null, 2))
-  lines.push(`Report: ${s.runDir}/report.md`)
-  return lines.join('\n')
-}
-
-/** Posts a background run's outcome into the calling session as a message (no model turn), and toasts it. */
-async function postBack(rt: PluginRuntime, sessionID: string, directory: string, text: string, toastText: string): Promise<void> {
+/**
+ * Delivers a background run's outcome into the calling session as a real prompt, so the model wakes up and acts on
+ * it (a silent note would sit unread until the user types), and toasts it.
+ */
+async function wake(rt: PluginRuntime, sessionID: string, directory: string, text: string, toastText: string): Promise<void> {
   // Not into a turn that is still running (the model's answer to the tool call): wait until the session is idle.
   await waitIdle(rt, sessionID, directory)
   try {
-    await rt.client.session.promptAsync({ sessionID, directory, noReply: true, parts: [{ type: 'text', text }] })
+    await rt.client.session.promptAsync({ sessionID, directory, parts: [{ type: 'text', text }] })
   } catch {
     /* the session may be gone; the result stays in the run directory */
   }
@@ -214,9 +209,9 @@ async function waitIdle(rt: PluginRuntime, sessionID: string, directory: string,
   }
 }
 
-async function toast(rt: PluginRuntime, message: string): Promise<void> {
+async function toast(rt: PluginRuntime, message: string, title?: string, duration?: number): Promise<void> {
   try {
-    await (rt.client as any).tui?.showToast?.({ message, variant: 'info' })
+    await rt.client.tui.showToast({ message: sanitizeLine(message), variant: 'info', ...(title ? { title: sanitizeLine(title) } : {}), ...(duration ? { duration } : {}) })
   } catch {
     /* no TUI attached (headless server): nothing to show */
   }

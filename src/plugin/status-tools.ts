@@ -9,6 +9,7 @@ import { agentTotals, totalTokens, type AgentView } from '../machines/run-view.j
 import type { ControlCommand } from '../machines/types.js'
 import { findRun, listRuns } from '../store/runs.js'
 import type { PluginRuntime } from './run-tool.js'
+import { agentResults } from './outcome.js'
 
 const z = tool.schema
 
@@ -45,14 +46,16 @@ export function workflowStatusTool(): ToolDefinition {
 export function workflowControlTool(rt: PluginRuntime): ToolDefinition {
   return tool({
     description:
-      'Control a live ocdw run: stop it, pause/resume it, or stop/restart one agent (by key or label, from workflow_status). ' +
+      'Control a live ocdw run: stop it, pause/resume it, or stop/restart one agent (by key or label, from workflow_status); ' +
+      'or `result`: each agent\'s output (or its error) and the run\'s result, for any run, live or ended. ' +
       'Without runId it acts on the newest live run started from this session (else the newest live run of the project).',
     args: {
       runId: z.string().optional().describe('the run id; omit for the newest live run of this session'),
-      action: z.enum(['stop', 'pause', 'resume', 'stop_agent', 'restart_agent']),
+      action: z.enum(['stop', 'pause', 'resume', 'stop_agent', 'restart_agent', 'result']),
       agent: z.string().optional().describe('agent key or label, for stop_agent/restart_agent'),
     },
     async execute(a, ctx) {
+      if (a.action === 'result') return resultOf(rt, ctx.directory, ctx.sessionID, a.runId)
       const runId = a.runId ?? newestLiveRun(rt, ctx.directory, ctx.sessionID)
       const local = rt.live.get(runId)
       const dir = local ? local.runDir : findRun(ctx.directory, runId).dir
@@ -71,6 +74,16 @@ export function workflowControlTool(rt: PluginRuntime): ToolDefinition {
       return `Sent ${command.type}${a.agent ? ` for agent ${a.agent}` : ''} to run ${runId}.`
     },
   })
+}
+
+/** Each agent's output: of the run given, else this session's newest live run, else the project's newest run. */
+async function resultOf(rt: PluginRuntime, projectDir: string, sessionID: string, runId?: string): Promise<string> {
+  const id = runId ?? [...rt.live.keys()].filter((k) => rt.origin.get(k) === sessionID).pop() ?? listRuns(projectDir)[0]?.run.id
+  if (!id) throw new Error('There is no ocdw run in this project yet, so there is no result to show; start one with the workflow tool.')
+  const local = rt.live.get(id)
+  const dir = local ? local.runDir : findRun(projectDir, id).dir
+  const view = local ? local.view() : (await loadRunView(dir)).view
+  return agentResults(dir, view)
 }
 
 /** The run to control when no id was given: this session's newest live run, else the project's newest live run. */

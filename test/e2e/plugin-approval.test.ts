@@ -1,6 +1,7 @@
 // Approval of the plugin's `workflow` tool in the real OpenCode (`opencode serve` + the offline model, the built
 // plugin loaded through the test bed's `plugins` option), one server per way of skipping the prompt:
-//  1. bypass mode (OCDW_MODE=bypass in the server's env) runs with no permission request even where config says ask;
+//  1. bypass mode (only the plugin option in opencode.json; OCDW_MODE in the env no longer counts) runs with no
+//     permission request even where config says ask, and says so in its answer;
 //  2. default mode honours the consent the CLI records for (project, name, script hash); a changed script asks again,
 //     and a reject ends the tool call before any agent starts;
 //  3. OpenCode's own `"permission": { "workflow": "allow" }` runs without asking even when everything else asks.
@@ -27,10 +28,10 @@ const CHANGED = script('consented', 'changed-done')
 const ALLOWED = script('allowed', 'allow-done')
 
 const RULES = [
-  { match: '^run bypassed$', reply: { tools: [{ name: 'workflow', args: { script: BYPASSED } }] } },
-  { match: '^run consented$', reply: { tools: [{ name: 'workflow', args: { script: CONSENTED } }] } },
-  { match: '^run changed$', reply: { tools: [{ name: 'workflow', args: { script: CHANGED } }] } },
-  { match: '^run allowed$', reply: { tools: [{ name: 'workflow', args: { script: ALLOWED } }] } },
+  { match: '^run bypassed$', reply: { tools: [{ name: 'workflow', args: { script: BYPASSED, background: false } }] } },
+  { match: '^run consented$', reply: { tools: [{ name: 'workflow', args: { script: CONSENTED, background: false } }] } },
+  { match: '^run changed$', reply: { tools: [{ name: 'workflow', args: { script: CHANGED, background: false } }] } },
+  { match: '^run allowed$', reply: { tools: [{ name: 'workflow', args: { script: ALLOWED, background: false } }] } },
 ]
 
 /** A test bed with the plugin loaded, its `permission.asked` events, and the sessions whose prompts a test answers. */
@@ -40,8 +41,9 @@ class Bed {
   readonly manual = new Set<string>()
   private readonly events = new AbortController()
 
-  async start(o: Pick<OfflineTestbedOptions, 'env' | 'permission'>): Promise<void> {
-    this.tb = await startOfflineTestbed({ rules: RULES, plugins: [PLUGIN_URL], ...o })
+  async start(o: Pick<OfflineTestbedOptions, 'env' | 'permission'> & { pluginOptions?: Record<string, unknown> }): Promise<void> {
+    const plugin = o.pluginOptions ? ([PLUGIN_URL, o.pluginOptions] as unknown as string) : PLUGIN_URL
+    this.tb = await startOfflineTestbed({ rules: RULES, plugins: [plugin], env: o.env, permission: o.permission })
     let connected!: () => void
     const ready = new Promise<void>((r) => (connected = r))
     void (async () => {
@@ -97,7 +99,7 @@ class Bed {
   }
 
   /** Asks the primary agent to run a workflow and checks it ran without a prompt: completed, one child agent. */
-  async expectRunsWithoutAsking(text: string, marker: string): Promise<void> {
+  async expectRunsWithoutAsking(text: string, marker: string): Promise<any> {
     const sessionID = await this.newSession()
     const res = await this.say(sessionID, text)
     expect(res.error).toBeUndefined()
@@ -112,19 +114,38 @@ class Bed {
     expect(part.state.output).toContain('"answered": true')
     const children = await this.children(sessionID)
     expect(children.map((c) => [c.parentID, c.title])).toEqual([[sessionID, `ocdw: ${marker}`]])
+    return part
   }
 }
 
 describe('workflow approval in the real OpenCode server', () => {
-  describe('bypass mode (OCDW_MODE=bypass in the server env)', () => {
+  describe('bypass mode (the plugin option in opencode.json)', () => {
     const bed = new Bed()
     // The config asks for workflow, so only the bypass mode can let it through without a prompt.
+    beforeAll(() => bed.start({ pluginOptions: { mode: 'bypass' }, permission: { workflow: 'ask' } }), 60_000)
+    afterAll(() => bed.stop())
+
+    it('runs the workflow tool with no permission request, and its answer says approval was bypassed', async () => {
+      const part = await bed.expectRunsWithoutAsking('run bypassed', 'bypass-done')
+      expect(part.state.output).toContain('Approval was bypassed')
+      expect(bed.asked).toEqual([])
+    })
+  })
+
+  describe('OCDW_MODE=bypass in the server environment', () => {
+    const bed = new Bed()
     beforeAll(() => bed.start({ env: { OCDW_MODE: 'bypass' }, permission: { workflow: 'ask' } }), 60_000)
     afterAll(() => bed.stop())
 
-    it('runs the workflow tool with no permission request', async () => {
-      await bed.expectRunsWithoutAsking('run bypassed', 'bypass-done')
-      expect(bed.asked).toEqual([])
+    it('does not switch approval off: the user is still asked', async () => {
+      const sessionID = await bed.newSession()
+      bed.manual.add(sessionID)
+      const turn = bed.say(sessionID, 'run bypassed')
+      const req = await waitFor('the workflow permission request despite OCDW_MODE', () => bed.askedFor(sessionID)[0])
+      expect(req.metadata.script).toBe(BYPASSED)
+      await bed.tb.client.permission.reply({ requestID: req.id, directory: bed.dir, reply: 'reject' })
+      await turn
+      expect(await bed.children(sessionID)).toHaveLength(0)
     })
   })
 
@@ -155,7 +176,9 @@ describe('workflow approval in the real OpenCode server', () => {
       bed.manual.add(sessionID)
       const turn = bed.say(sessionID, 'run changed')
       const req = await waitFor('the workflow permission request for the changed script', () => bed.askedFor(sessionID)[0])
-      expect(req.patterns).toEqual(['consented'])
+      // "always" is keyed on the script's hash: the same name with another script is another pattern.
+      expect(req.patterns).toHaveLength(1)
+      expect(req.patterns[0]).toMatch(new RegExp(`^workflow consented; .* sha256:${scriptHash(CHANGED)}$`))
       expect(req.metadata.script).toBe(CHANGED)
       expect(await bed.children(sessionID)).toHaveLength(0)
       const replied = await bed.tb.client.permission.reply({ requestID: req.id, directory: bed.dir, reply: 'reject' })
@@ -167,6 +190,36 @@ describe('workflow approval in the real OpenCode server', () => {
       expect(bed.askedFor(sessionID)).toHaveLength(1)
       // The permission request is answered: nothing is left pending.
       expect(((await bed.tb.client.permission.list({ directory: bed.dir })).data ?? []).length).toBe(0)
+    })
+  })
+
+  describe('"Allow always" in OpenCode\'s prompt', () => {
+    const bed = new Bed()
+    beforeAll(() => bed.start({ permission: { workflow: 'ask' } }), 60_000)
+    afterAll(() => bed.stop())
+
+    it('covers exactly the approved script: the same name with another script asks again', async () => {
+      const first = await bed.newSession()
+      bed.manual.add(first)
+      const turn1 = bed.say(first, 'run consented')
+      const req1 = await waitFor('the first workflow permission request', () => bed.askedFor(first)[0])
+      await bed.tb.client.permission.reply({ requestID: req1.id, directory: bed.dir, reply: 'always' })
+      await turn1
+      expect((await bed.workflowParts(first)).map((p) => p.state.status)).toEqual(['completed'])
+
+      // Same workflow name, different script: "always" does not cover it.
+      const second = await bed.newSession()
+      bed.manual.add(second)
+      const turn2 = bed.say(second, 'run changed')
+      const req2 = await waitFor('a new request for the changed script', () => bed.askedFor(second)[0])
+      expect(req2.metadata.name).toBe('consented')
+      expect(req2.metadata.script).toBe(CHANGED)
+      await bed.tb.client.permission.reply({ requestID: req2.id, directory: bed.dir, reply: 'reject' })
+      await turn2
+      expect(await bed.children(second)).toHaveLength(0)
+
+      // The approved script itself runs without asking again.
+      await bed.expectRunsWithoutAsking('run consented', 'consent-done')
     })
   })
 

@@ -44,7 +44,7 @@ const RULES = [
   { match: '^start stoppable$', reply: { tools: [{ name: 'workflow', args: { script: STOPPABLE, background: true } }] } },
   { match: '^start disposable$', reply: { tools: [{ name: 'workflow', args: { script: DISPOSABLE, background: true } }] } },
   { match: '^stop it$', reply: { tools: [control({ action: 'stop' })] } },
-  { match: '^resume the latest run$', reply: { tools: [{ name: 'workflow', args: { resumeFromRunId: 'latest' } }] } },
+  { match: '^resume the latest run$', reply: { tools: [{ name: 'workflow', args: { resumeFromRunId: 'latest', background: false } }] } },
 ]
 
 describe('the ocdw plugin controls, resumes and disposes runs in the real OpenCode server', () => {
@@ -153,7 +153,7 @@ describe('the ocdw plugin controls, resumes and disposes runs in the real OpenCo
 
     // Progress: a toast at each phase boundary, and one when the background run ends.
     await waitFor('the toasts', () => toasts.some((t) => t.includes(runId)))
-    expect(toasts).toEqual(expect.arrayContaining(['paced: phase First', 'paced: phase Second', `workflow run ${runId} completed`]))
+    expect(toasts).toEqual(expect.arrayContaining(['paced: phase First', 'paced: phase Second', `workflow paced completed: ${runId}`]))
   })
 
   it('a run stopped through workflow_control resumes with resumeFromRunId; its completed agents are not asked again', async () => {
@@ -166,7 +166,7 @@ describe('the ocdw plugin controls, resumes and disposes runs in the real OpenCo
     // The background run's outcome comes back into the session, with how to resume it.
     await waitFor('the stopped run reported in the session', async () =>
       ((await tb.client.session.messages({ sessionID, directory: dir() })).data ?? []).some((m: any) =>
-        m.parts.some((p: any) => p.type === 'text' && p.text.includes('[ocdw background workflow finished]') && p.text.includes(`resumeFromRunId: "${runId}"`)),
+        m.parts.some((p: any) => p.type === 'text' && p.text.includes('[ocdw workflow stoppable finished]') && p.text.includes(`resumeFromRunId: "${runId}"`)),
       ),
     )
 
@@ -192,7 +192,8 @@ describe('the ocdw plugin controls, resumes and disposes runs in the real OpenCo
     const disposed = await tb.client.instance.dispose({ directory: dir() })
     expect(disposed.error).toBeUndefined()
     await waitFor('the run stopped by dispose', () => runFile(runId).status === 'stopped')
-    expect(existsSync(join(runDir(runId), 'lock'))).toBe(false)
+    // The lock goes right after the final status is written: released, not left behind.
+    await waitFor('the run lock released', () => !existsSync(join(runDir(runId), 'lock')))
     const journal = readFileSync(join(runDir(runId), 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
     expect(journal.filter((e) => e.t === 'agent.done').map((e) => e.label)).toEqual(['quick'])
     expect(journal.at(-1)).toMatchObject({ t: 'run', status: 'stopped' })

