@@ -86,7 +86,7 @@ function openExisting(o: StartRunOptions, runIdOrPrefix: string): OpenedRun {
       maxAgents: o.maxAgents ?? runFile.options.maxAgents ?? DEFAULT_MAX_AGENTS,
       budget: o.budget !== undefined ? o.budget : (runFile.options.budget ?? null),
     }
-    const resumed: RunFile = { ...runFile, status: 'running', endedAt: undefined, error: undefined, pid: process.pid, options: { ...runFile.options, ...options } }
+    const resumed: RunFile = { ...runFile, status: 'running', endedAt: undefined, error: undefined, pid: process.pid, options: { ...runFile.options, ...options, ...(o.concurrency !== undefined ? { concurrencyMode: 'pinned' } : {}) } }
     writeRunFile(runDir, resumed)
     return {
       runId: runFile.id,

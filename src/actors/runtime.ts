@@ -1,7 +1,6 @@
 // The actor runtime: one run = one workflow actor (src/machines/workflow.ts) whose script actor runs the sandbox and
 // whose agent children run on an AgentExecutor (OpenCode in production). This file wires those pieces together; the
 // disk side lives in run-recorder.ts, the sandbox-facing host in script-host.ts.
-import { cpus } from 'node:os'
 import { Subject, type Observable } from 'rxjs'
 import { createActor, fromPromise, type InspectionEvent, type Observer } from 'xstate'
 import { applyEvent, emptyRunView, type RunView } from '../machines/run-view.js'
@@ -24,6 +23,7 @@ import { createRunRecorder } from './run-recorder.js'
 import { createScriptHost } from './script-host.js'
 import { startControlServer, type ControlServer } from './control-server.js'
 import { openRun, type OpenedRun } from './run-open.js'
+import { ADAPTIVE_START, createGovernor, loadConcurrencyConfig } from './adaptive-concurrency.js'
 
 export interface StartRunOptions {
   projectDir: string
@@ -33,7 +33,10 @@ export interface StartRunOptions {
   executor: AgentExecutor
   /** Resume this run instead of starting a new one. */
   resumeRunId?: string
+  /** Pins how many agents run at once; without it the limit adapts to the models' answers, from 16. */
   concurrency?: number
+  /** The run's default model ('provider/model'), for per-model concurrency caps. */
+  defaultModel?: string
   maxAgents?: number
   budget?: number | null
   resolveWorkflow?: WorkflowResolver
@@ -59,17 +62,21 @@ export interface RunHandle {
   done: Promise<RunSummary>
 }
 
-/** Default concurrency: agent work is I/O-bound, so more than the core count, within reason. */
+/** Where concurrency starts: agents wait on remote models, not on local CPU, so 16 whatever the core count; without
+ *  --concurrency it then adapts to the models' answers (adaptive-concurrency.ts). */
 export function defaultConcurrency(): number {
-  return Math.min(16, Math.max(2, cpus().length - 2))
+  return ADAPTIVE_START
 }
 
 export const DEFAULT_MAX_AGENTS = 1000
 
 export async function startRun(options: StartRunOptions): Promise<RunHandle> {
-  const opened: OpenedRun = await openRun(options)
+  const pinnedNow = options.concurrency !== undefined
+  const opened: OpenedRun = await openRun({ ...options, recordOptions: { ...options.recordOptions, concurrencyMode: pinnedNow ? 'pinned' : 'adaptive' } })
   const { runId, runDir, parsed, cached } = opened
   const startedAt = Date.now()
+  // Pinned by --concurrency now or when the run began; otherwise the governor adapts the limit (issue 17.2).
+  const concurrencyMode: 'adaptive' | 'pinned' = pinnedNow || opened.runFile.options.concurrencyMode === 'pinned' ? 'pinned' : 'adaptive'
 
   const subject = new Subject<RuntimeEvent>()
   const view = emptyRunView(runId, parsed.meta.name)
@@ -111,13 +118,28 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
     else if (a.type === 'note') for (const line of a.message.split('\n')) emit({ type: 'log', level: 'warn', message: line, at })
   }
 
+  const concurrencyConfig = concurrencyMode === 'adaptive' ? loadConcurrencyConfig(options.projectDir) : undefined
+  const governor = concurrencyConfig
+    ? createGovernor({
+        defaultModel: options.defaultModel ?? (typeof options.recordOptions?.model === 'string' ? options.recordOptions.model : undefined),
+        caps: concurrencyConfig.caps,
+        onLimit(limit, why) {
+          const at = Date.now()
+          actor.send({ type: 'CONCURRENCY.SET', limit })
+          emit({ type: 'concurrency', limit, mode: 'adaptive', at })
+          emit({ type: 'log', message: why, at })
+        },
+      })
+    : undefined
+  const executor = governor ? governor.wrap(options.executor) : options.executor
+
   let scriptResult: unknown = null
   let scriptWarnings: string[] = []
   let host: ReturnType<typeof createScriptHost> | undefined
 
   const machine = provideWorkflow({
       execute: fromPromise<ExecResult, { call: AgentCall; attempt: number }>(({ input, signal }) =>
-        options.executor.run(input.call, { signal, emit: (a) => activity(input.call.key, a) }),
+        executor.run(input.call, { signal, emit: (a) => activity(input.call.key, a) }),
       ),
       script: fromPromise<unknown, unknown>(async ({ signal }) => {
         const outcome = await runScript(parsed, {
@@ -203,6 +225,7 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   for (const w of parsed.warnings) emit({ type: 'log', message: w, level: 'warn', at: startedAt })
   // What resume found damaged (a truncated journal line, an unreadable snapshot) and worked around.
   for (const p of opened.problems) emit({ type: 'log', message: p, level: 'warn', at: startedAt })
+  for (const p of concurrencyConfig?.problems ?? []) emit({ type: 'log', message: p, level: 'warn', at: startedAt })
   subject.subscribe((ev) => {
     if (ev.type === 'log') journalQuietly({ t: 'log', message: ev.message, level: ev.level, at: ev.at })
   })
@@ -260,6 +283,10 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   }
 
   actor.start()
+  // The limit now: the governor's start (a restored snapshot holds the limit of the interrupted process) or the pin.
+  const initialLimit = governor ? governor.limit() : opened.options.concurrency
+  actor.send({ type: 'CONCURRENCY.SET', limit: initialLimit })
+  emit({ type: 'concurrency', limit: initialLimit, mode: concurrencyMode, at: Date.now() })
   if (options.control !== false) control = await startControlServer({ runDir, getView: () => view, events: subject, onCommand: send })
   actor.send({ type: 'SCRIPT.READY' } as never)
 
