@@ -5,7 +5,7 @@ import { appendFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { estimateTokens } from './hash.js'
-import { contentText, lastUserText, planReply, type ChatRequest, type ReplyPlan } from './reply.js'
+import { contentText, isTitleRequest, lastUserText, planReply, type ChatRequest, type ReplyPlan } from './reply.js'
 import { loadRulesFile, OfflineModelConfigError, parseRulesConfig, type OfflineRule, type OfflineRulesConfig } from './rules.js'
 
 export const OFFLINE_MODEL_ID = 'offline'
@@ -42,7 +42,8 @@ export interface OfflineLogLine {
   kind: ReplyPlan['kind']
   tools: string[]
   status: number
-  /** Chat requests being answered at this moment, this one included (a rate-limited one is not answered). */
+  /** Chat requests being answered at this moment, this one included (a rate-limited one is not answered; title
+   *  requests are not counted). */
   inFlight: number
   /** When the request arrived (the line is written when it is answered): in-flight over time, for benches. */
   startedAt?: string
@@ -86,17 +87,22 @@ export async function startOfflineModel(options: OfflineModelOptions = {}): Prom
       }
       stats.requests++
       const startedAt = new Date().toISOString()
-      if (config.maxInFlight !== undefined && inFlight >= config.maxInFlight) {
+      // OpenCode's own title requests (its small model, which a provider limits apart) are neither limited nor counted.
+      const messages = Array.isArray(body.messages) ? body.messages : []
+      const title = isTitleRequest(systemText(body), messages)
+      if (config.maxInFlight !== undefined && !title && inFlight >= config.maxInFlight) {
         // Refused before any work, as a provider's rate limiter does; not counted in flight, and the rules' answers
         // (which count repeats) are untouched, so a retried request gets the answer it would have got.
         stats.rateLimited++
-        const lastUser = lastUserText(Array.isArray(body.messages) ? body.messages : [])
+        const lastUser = lastUserText(messages)
         log({ lastUser, tools: [], kind: 'fail', status: 429 } as ReplyPlan, body, startedAt)
         const retry = { 'retry-after-ms': String(config.rateLimitRetryAfterMs ?? 250) }
         return sendError(res, 429, `Rate limit reached for the offline model: more than ${config.maxInFlight} requests in flight.`, 'rate_limit_exceeded', retry)
       }
-      inFlight++
-      res.once('close', () => inFlight--)
+      if (!title) {
+        inFlight++
+        res.once('close', () => inFlight--)
+      }
       const plan = planReply(body, config, state)
       const latency = plan.latencyMs ?? config.latencyMs
       if (latency) await new Promise((r) => setTimeout(r, latency))
