@@ -70,8 +70,8 @@ export interface GovernorOptions {
   caps?: Record<string, number>
   start?: number
   ceiling?: number
-  /** The run-wide limit changed (the sum over the models seen); `why` is one line for the run's log. */
-  onLimit(limit: number, why: string): void
+  /** The run-wide limit changed (the sum over the models seen); `why`, when set, is one line for the run's log. */
+  onLimit(limit: number, why?: string): void
 }
 
 interface ModelGate {
@@ -115,12 +115,9 @@ export function createGovernor(o: GovernorOptions): Governor {
     const now = total()
     if (now === reported) return
     reported = now
-    const because =
-      change.reason === 'overload'
-        ? `${g.name} answered with a rate limit or overload`
-        : change.reason === 'latency'
-          ? `${g.name} is answering more slowly`
-          : `${g.name} answers are healthy`
+    // Cuts are news for the run's log; a step up (every round of healthy answers) only moves the number shown.
+    if (change.reason === 'healthy') return o.onLimit(now)
+    const because = change.reason === 'overload' ? `${g.name} answered with a rate limit or overload` : `${g.name} is answering more slowly`
     o.onLimit(now, `concurrency ${change.from} -> ${change.to} for ${g.name} (${because}); ${now} agents may run at once`)
   }
 

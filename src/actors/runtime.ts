@@ -127,7 +127,7 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
           const at = Date.now()
           actor.send({ type: 'CONCURRENCY.SET', limit })
           emit({ type: 'concurrency', limit, mode: 'adaptive', at })
-          emit({ type: 'log', message: why, at })
+          if (why) emit({ type: 'log', message: why, at })
         },
       })
     : undefined
