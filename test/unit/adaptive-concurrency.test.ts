@@ -5,6 +5,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { createActor, fromPromise } from 'xstate'
+import { provideWorkflow } from '../../src/machines/workflow.js'
 import { createAimd, onFinished, onOverload, slots } from '../../src/machines/concurrency-control.js'
 import { capFor, createGovernor, isOverloadMessage, loadConcurrencyConfig } from '../../src/actors/adaptive-concurrency.js'
 import { startRun } from '../../src/actors/runtime.js'
@@ -160,25 +162,37 @@ describe('runtime concurrency modes', () => {
     let inFlight = 0
     let most = 0
     let throttledOnce = false
+    let limitNow = 16
+    let started = 0
+    const overLimit: string[] = []
     const executor: AgentExecutor = {
-      async run(_c, ctx) {
+      async run(c, ctx) {
         inFlight++
         most = Math.max(most, inFlight)
-        // The first agents over 5 in flight meet a rate limit once (as OpenCode's retry would report it).
+        // An agent the machine starts after a cut finds at most the new limit in flight (itself included).
+        if (inFlight > limitNow) overLimit.push(`${c.key}: ${inFlight} in flight at limit ${limitNow}`)
+        // Once all 16 started, one of them meets a rate limit (as OpenCode's retry would report it).
+        await new Promise((r) => setTimeout(r, 2))
         if (inFlight > 5 && !throttledOnce) {
           throttledOnce = true
           ctx.emit({ type: 'throttled', message: 'Rate limit reached' })
         }
-        await new Promise((r) => setTimeout(r, 5))
+        // Staggered finishes, so the machine refills one slot at a time (all at once would empty the executor first).
+        await new Promise((r) => setTimeout(r, 5 + (started++ % 8) * 4))
         inFlight--
         return done
       },
     }
     const run = await startRun({ projectDir, script: FANOUT(40), executor, defaultModel: 'p/m', control: false })
     const limits: number[] = []
-    run.events.subscribe((ev) => ev.type === 'concurrency' && limits.push(ev.limit))
+    run.events.subscribe((ev) => {
+      if (ev.type !== 'concurrency') return
+      limits.push(ev.limit)
+      limitNow = ev.limit
+    })
     const summary = await run.done
     expect(summary.agents.done).toBe(40)
+    expect(overLimit).toEqual([])
     expect(most).toBe(16)
     expect(limits[0]).toBeLessThan(16)
     expect(run.view().concurrency).toMatchObject({ mode: 'adaptive' })
@@ -208,5 +222,52 @@ describe('runtime concurrency modes', () => {
     expect(run.view().concurrency).toEqual({ limit: 3, mode: 'pinned' })
     expect(run.view().log.some((l) => /^concurrency /.test(l.message))).toBe(false)
     expect(JSON.parse(readFileSync(join(summary.runDir, 'run.json'), 'utf8')).options).toMatchObject({ concurrency: 3, concurrencyMode: 'pinned' })
+  })
+})
+
+describe('where the limit shows', () => {
+  it('the CLI progress header and the TUI run header show the limit and its mode', async () => {
+    const { concurrencyLine } = await import('../../src/cli/progress.js')
+    const { runHeader } = await import('../../src/tui/view-model.js')
+    const { emptyRunView } = await import('../../src/machines/run-view.js')
+    expect(concurrencyLine({ limit: 7, mode: 'adaptive' })).toMatch(/^concurrency 7 \(adaptive: .*--concurrency N\)$/)
+    expect(concurrencyLine({ limit: 3, mode: 'pinned' })).toBe('concurrency 3 (pinned by --concurrency)')
+    const view = emptyRunView('wf_x', 'demo')
+    view.concurrency = { limit: 9, mode: 'adaptive' }
+    expect(runHeader(view, Date.now())).toMatch(/ {2}concurrency 9 \(adaptive\)$/)
+  })
+})
+
+describe('workflow machine CONCURRENCY.SET', () => {
+  it('moves the semaphore: a lower limit starts nothing until running drops under it, a higher one starts at once', async () => {
+    const pending = new Map<string, () => void>()
+    const execute = fromPromise<ExecResult, { call: AgentCall; attempt: number }>(({ input }) => new Promise((r) => pending.set(input.call.key, () => r(done))))
+    const script = fromPromise<unknown, unknown>(() => new Promise(() => {}))
+    const actor = createActor(provideWorkflow({ script, execute }), {
+      input: { runId: 'wf_t', concurrency: 4, maxAgents: 100, budgetTotal: null, requireApproval: false, meta: { name: 't', phases: [] } },
+    })
+    actor.start()
+    actor.send({ type: 'SCRIPT.READY' })
+    for (let i = 0; i < 10; i++) actor.send({ type: 'AGENT.REQUEST', call: call(`k${i}`) })
+    const tick = () => new Promise((r) => setTimeout(r, 0))
+    const running = () => actor.getSnapshot().context.running.length
+    await tick()
+    expect(running()).toBe(4)
+    actor.send({ type: 'CONCURRENCY.SET', limit: 2 })
+    expect(running()).toBe(4)
+    for (const key of ['k0', 'k1']) {
+      pending.get(key)!()
+      pending.delete(key)
+    }
+    await tick()
+    expect(running()).toBe(2)
+    pending.get('k2')!()
+    pending.delete('k2')
+    await tick()
+    // 1 left running under a limit of 2: one more starts, not three.
+    expect(running()).toBe(2)
+    actor.send({ type: 'CONCURRENCY.SET', limit: 5 })
+    expect(running()).toBe(5)
+    actor.stop()
   })
 })
