@@ -161,7 +161,8 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   const actor = createActor(machine, {
     input: {
       runId,
-      concurrency: opened.options.concurrency,
+      // An adaptive run starts at the governor's limit (16, or less when the default model is capped).
+      concurrency: governor ? governor.limit() : opened.options.concurrency,
       maxAgents: opened.options.maxAgents,
       budgetTotal: opened.options.budget,
       requireApproval: false,
