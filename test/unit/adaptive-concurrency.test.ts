@@ -11,6 +11,7 @@ import { createAimd, onFinished, onOverload, slots } from '../../src/machines/co
 import { capFor, createGovernor, isOverloadMessage, loadConcurrencyConfig } from '../../src/actors/adaptive-concurrency.js'
 import { startRun } from '../../src/actors/runtime.js'
 import type { AgentCall, AgentExecutor, ExecResult } from '../../src/machines/types.js'
+import { waitFor } from '../support/wait.js'
 import { ZERO_TOKENS } from '../../src/machines/types.js'
 
 const dirs: string[] = []
@@ -269,5 +270,35 @@ describe('workflow machine CONCURRENCY.SET', () => {
     actor.send({ type: 'CONCURRENCY.SET', limit: 5 })
     expect(running()).toBe(5)
     actor.stop()
+  })
+})
+
+describe('offline model maxInFlight', () => {
+  it('answers 429 with retry-after-ms past maxInFlight chat requests in flight, and serves the rest', async () => {
+    const { startOfflineModel } = await import('../../src/offline/server.js')
+    const log = join(tempDir(), 'model.log')
+    const model = await startOfflineModel({ rules: { rules: [], latencyMs: 300, maxInFlight: 2, rateLimitRetryAfterMs: 123 }, logFile: log })
+    try {
+      const ask = (i: number) =>
+        fetch(`${model.url}/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'offline', messages: [{ role: 'user', content: `q${i}` }] }),
+        })
+      const answers = await Promise.all([0, 1, 2, 3].map(ask))
+      const statuses = answers.map((r) => r.status).sort()
+      expect(statuses).toEqual([200, 200, 429, 429])
+      const limited = answers.find((r) => r.status === 429)!
+      expect(limited.headers.get('retry-after-ms')).toBe('123')
+      expect((await limited.json()).error.message).toMatch(/more than 2 requests in flight/)
+      expect(model.stats.rateLimited).toBe(2)
+      // Once the first two are answered (their bodies read, their sockets closed), requests are served again.
+      await Promise.all(answers.map((r) => r.text()))
+      await waitFor('a request served after the first two were answered', async () => (await ask(9)).status === 200)
+      const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+      expect(lines.filter((l) => l.status === 200).every((l) => l.inFlight <= 2 && typeof l.startedAt === 'string')).toBe(true)
+    } finally {
+      await model.stop()
+    }
   })
 })
