@@ -293,7 +293,7 @@ describe('offline model maxInFlight', () => {
       expect((await limited.json()).error.message).toMatch(/more than 2 requests in flight/)
       expect(model.stats.rateLimited).toBe(2)
       // Once the first two are answered (their bodies read, their sockets closed), requests are served again.
-      await Promise.all(answers.map((r) => r.text()))
+      await Promise.all(answers.filter((r) => !r.bodyUsed).map((r) => r.text()))
       await waitFor('a request served after the first two were answered', async () => (await ask(9)).status === 200)
       const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
       expect(lines.filter((l) => l.status === 200).every((l) => l.inFlight <= 2 && typeof l.startedAt === 'string')).toBe(true)
