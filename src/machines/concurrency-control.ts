@@ -1,8 +1,8 @@
 // Adaptive concurrency for one model (issue 17.2): additive increase, multiplicative decrease (AIMD, as TCP does).
 // Agents wait on a remote model, not on local CPU, so a run starts wide (16) and the model's own answers set the pace:
 //   - an overload answer (429 / rate limit / overloaded) cuts the limit to 70% of itself;
-//   - answers slowing down well past the fastest the model has been (the provider queues instead of refusing) cut it
-//     to 90%;
+//   - answers slowing down to 3x the fastest the model has been (the provider queues instead of refusing) cut it
+//     to 90%, never below a quarter of the start (agents' durations also vary with their tasks);
 //   - every `limit` healthy answers while the limit is in use add one slot.
 // After a cut, the answers of requests that were already in flight say nothing about the new limit, so signals are
 // ignored until that many answers came back (counted, not timed: deterministic, and right on a loaded machine).
@@ -15,6 +15,8 @@ export interface AimdOptions {
   min?: number
   /** The limit never goes above this (a user's per-model cap, or the global ceiling). */
   max: number
+  /** Slow answers never cut the limit below this (default: a quarter of the start); only overload answers do. */
+  latencyFloor?: number
 }
 
 export interface AimdState {
@@ -22,6 +24,7 @@ export interface AimdState {
   limit: number
   min: number
   max: number
+  latencyFloor: number
   /** Healthy answers since the last step up. */
   credit: number
   /** Answers still to come back from before the last cut; signals are ignored until it reaches 0. */
@@ -39,7 +42,7 @@ export const OVERLOAD_FACTOR = 0.7
 /** Latency cut: gentler, since slow answers may also be slow work. */
 export const LATENCY_FACTOR = 0.9
 /** "Slowing down": the smoothed latency above this multiple of the baseline. */
-export const LATENCY_RATIO = 2
+export const LATENCY_RATIO = 3
 /** Latency samples needed before the baseline is trusted. */
 const MIN_SAMPLES = 8
 /** Latencies below this are noise (instant executors, cached answers), never a slowdown. */
@@ -48,7 +51,8 @@ const MIN_LATENCY_MS = 50
 export function createAimd(o: AimdOptions): AimdState {
   const min = Math.max(1, Math.floor(o.min ?? 1))
   const max = Math.max(min, Math.floor(o.max))
-  return { limit: clamp(o.start, min, max), min, max, credit: 0, holdoff: 0, samples: 0 }
+  const latencyFloor = clamp(Math.floor(o.latencyFloor ?? o.start / 4), min, max)
+  return { limit: clamp(o.start, min, max), min, max, latencyFloor, credit: 0, holdoff: 0, samples: 0 }
 }
 
 /** The number of agents that may be in flight now. */
@@ -62,7 +66,9 @@ function clamp(n: number, min: number, max: number): number {
 
 function cut(s: AimdState, factor: number, inFlight: number, reason: 'overload' | 'latency'): AimdChange {
   const from = slots(s)
-  s.limit = clamp(Math.min(s.limit, Math.max(inFlight, 1)) * factor, s.min, s.max)
+  // Agents' durations also vary with their tasks, so slowness alone never drives a model below its latency floor.
+  const floor = reason === 'latency' ? Math.min(s.latencyFloor, s.limit) : s.min
+  s.limit = clamp(Math.min(s.limit, Math.max(inFlight, 1)) * factor, floor, s.max)
   s.credit = 0
   s.holdoff = Math.max(0, inFlight)
   // The slowdown was this limit's doing: measure the next one afresh against the same baseline.

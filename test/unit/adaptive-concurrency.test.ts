@@ -60,6 +60,14 @@ describe('AIMD controller', () => {
     for (let i = 0; i < 10 && !change; i++) change = onFinished(s, 5, 5000)
     expect(change).toEqual({ from: 10, to: 4, reason: 'latency' })
   })
+
+  it('never lets slow answers alone take the limit below a quarter of the start', () => {
+    const s = createAimd({ start: 16, max: 64 })
+    for (let i = 0; i < 10; i++) onFinished(s, 16, 1000)
+    for (let i = 0; i < 500; i++) onFinished(s, 1, 60_000 + i * 1000)
+    expect(slots(s)).toBe(4)
+    expect(onOverload(s, 4)).toEqual({ from: 4, to: 2, reason: 'overload' })
+  })
 })
 
 const call = (key: string, model?: string): AgentCall => ({ key, prompt: key, phase: 'P', opts: model ? { model } : {} }) as AgentCall
