@@ -210,6 +210,28 @@ describe('runtime concurrency modes', () => {
     expect(runFile.options).toMatchObject({ concurrency: 16, concurrencyMode: 'adaptive' })
   })
 
+  it("caps the default model from .opencode/ocdw.json: the run starts at the cap and never runs more", async () => {
+    const projectDir = tempDir()
+    mkdirSync(join(projectDir, '.opencode'))
+    writeFileSync(join(projectDir, '.opencode', 'ocdw.json'), JSON.stringify({ concurrency: { 'p/m': 3 } }))
+    let inFlight = 0
+    let most = 0
+    const executor: AgentExecutor = {
+      async run() {
+        inFlight++
+        most = Math.max(most, inFlight)
+        await new Promise((r) => setTimeout(r, 5))
+        inFlight--
+        return done
+      },
+    }
+    const run = await startRun({ projectDir, script: FANOUT(12), executor, defaultModel: 'p/m', control: false })
+    const summary = await run.done
+    expect(summary.agents.done).toBe(12)
+    expect(most).toBe(3)
+    expect(run.view().concurrency).toEqual({ limit: 3, mode: 'adaptive' })
+  })
+
   it('keeps a pinned concurrency whatever the answers say', async () => {
     const projectDir = tempDir()
     let inFlight = 0
