@@ -166,6 +166,8 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
       stalledReported = false
       const p = ev.properties
       if (ev.type === 'session.idle' || (ev.type === 'session.status' && p.status?.type === 'idle')) markIdle()
+      // OpenCode retrying a provider error itself (a 429, an overload): the governor backs off on it.
+      if (ev.type === 'session.status' && p.status?.type === 'retry') emit({ type: 'throttled', message: String(p.status.message ?? '') })
       if (ev.type === 'message.updated' && p.info?.role === 'assistant') {
         messages.set(p.info.id, { tokens: tokensOf(p.info), cost: p.info.cost ?? 0 })
       } else if (ev.type === 'message.part.updated' && p.part?.type === 'tool') {

@@ -111,7 +111,7 @@ async function openExisting(o: StartRunOptions, runIdOrPrefix: string): Promise<
       endedAt: undefined,
       error: undefined,
       pid: process.pid,
-      options: { ...runFile.options, ...options },
+      options: { ...runFile.options, ...options, ...(o.concurrency !== undefined ? { concurrencyMode: 'pinned' } : {}) },
       // Elapsed time counts the time the run ran, not the time it lay interrupted or finished (src/machines/run-facts.ts).
       activeMs: elapsedBefore(runDir, runFile),
       resumedAt: now,

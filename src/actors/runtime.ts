@@ -1,7 +1,6 @@
 // The actor runtime: one run = one workflow actor (src/machines/workflow.ts) whose script actor runs the sandbox and
 // whose agent children run on an AgentExecutor (OpenCode in production). This file wires those pieces together; the
 // disk side lives in run-recorder.ts, the sandbox-facing host in script-host.ts.
-import { cpus } from 'node:os'
 import { Subject, type Observable } from 'rxjs'
 import { createActor, fromPromise, type InspectionEvent, type Observer } from 'xstate'
 import { applyEvent, emptyRunView, type RunView } from '../machines/run-view.js'
@@ -25,6 +24,7 @@ import { createScriptHost } from './script-host.js'
 import { startControlServer, type ControlServer } from './control-server.js'
 import { openRun, type OpenedRun } from './run-open.js'
 import { resolveAgentRef, restartRefusal } from '../machines/agent-ref.js'
+import { ADAPTIVE_START, createGovernor, loadConcurrencyConfig } from './adaptive-concurrency.js'
 
 export interface StartRunOptions {
   projectDir: string
@@ -35,7 +35,10 @@ export interface StartRunOptions {
   executor: AgentExecutor
   /** Resume this run instead of starting a new one. */
   resumeRunId?: string
+  /** Pins how many agents run at once; without it the limit adapts to the models' answers, from 16. */
   concurrency?: number
+  /** The run's default model ('provider/model'), for per-model concurrency caps. */
+  defaultModel?: string
   maxAgents?: number
   budget?: number | null
   resolveWorkflow?: WorkflowResolver
@@ -63,17 +66,21 @@ export interface RunHandle {
   done: Promise<RunSummary>
 }
 
-/** Default concurrency: agent work is I/O-bound, so more than the core count, within reason. */
+/** Where concurrency starts: agents wait on remote models, not on local CPU, so 16 whatever the core count; without
+ *  --concurrency it then adapts to the models' answers (adaptive-concurrency.ts). */
 export function defaultConcurrency(): number {
-  return Math.min(16, Math.max(2, cpus().length - 2))
+  return ADAPTIVE_START
 }
 
 export const DEFAULT_MAX_AGENTS = 1000
 
 export async function startRun(options: StartRunOptions): Promise<RunHandle> {
-  const opened: OpenedRun = await openRun(options)
+  const pinnedNow = options.concurrency !== undefined
+  const opened: OpenedRun = await openRun({ ...options, recordOptions: { ...options.recordOptions, concurrencyMode: pinnedNow ? 'pinned' : 'adaptive' } })
   const { runId, runDir, parsed, cached } = opened
   const startedAt = Date.now()
+  // Pinned by --concurrency now or when the run began; otherwise the governor adapts the limit (issue 17.2).
+  const concurrencyMode: 'adaptive' | 'pinned' = pinnedNow || opened.runFile.options.concurrencyMode === 'pinned' ? 'pinned' : 'adaptive'
 
   const subject = new Subject<RuntimeEvent>()
   const view = emptyRunView(runId, parsed.meta.name)
@@ -123,13 +130,28 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
     else if (a.type === 'note') for (const line of a.message.split('\n')) emit({ type: 'log', level: 'warn', message: line, at })
   }
 
+  const concurrencyConfig = concurrencyMode === 'adaptive' ? loadConcurrencyConfig(options.projectDir) : undefined
+  const governor = concurrencyConfig
+    ? createGovernor({
+        defaultModel: options.defaultModel ?? (typeof options.recordOptions?.model === 'string' ? options.recordOptions.model : undefined),
+        caps: concurrencyConfig.caps,
+        onLimit(limit, why) {
+          const at = Date.now()
+          actor.send({ type: 'CONCURRENCY.SET', limit })
+          emit({ type: 'concurrency', limit, mode: 'adaptive', at })
+          if (why) emit({ type: 'log', message: why, at })
+        },
+      })
+    : undefined
+  const executor = governor ? governor.wrap(options.executor) : options.executor
+
   let scriptResult: unknown = null
   let scriptWarnings: string[] = []
   let host: ReturnType<typeof createScriptHost> | undefined
 
   const machine = provideWorkflow({
       execute: fromPromise<ExecResult, { call: AgentCall; attempt: number }>(({ input, signal }) =>
-        options.executor.run(input.call, { signal, emit: (a) => activity(input.call.key, a) }),
+        executor.run(input.call, { signal, emit: (a) => activity(input.call.key, a) }),
       ),
       script: fromPromise<unknown, unknown>(async ({ signal }) => {
         const outcome = await runScript(parsed, {
@@ -151,7 +173,8 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   const actor = createActor(machine, {
     input: {
       runId,
-      concurrency: opened.options.concurrency,
+      // An adaptive run starts at the governor's limit (16, or less when the default model is capped).
+      concurrency: governor ? governor.limit() : opened.options.concurrency,
       maxAgents: opened.options.maxAgents,
       budgetTotal: opened.options.budget,
       requireApproval: false,
@@ -227,6 +250,7 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
       if (t.status === 'running') emit({ type: 'agent.started', key, attempt: t.attempt, at: startedAt })
     }
   }
+  for (const p of concurrencyConfig?.problems ?? []) emit({ type: 'log', message: p, level: 'warn', at: startedAt })
   subject.subscribe((ev) => {
     if (ev.type === 'log') journalQuietly({ t: 'log', message: ev.message, level: ev.level, at: ev.at })
   })
@@ -297,6 +321,10 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   }
 
   actor.start()
+  // The limit now: the governor's start (a restored snapshot holds the limit of the interrupted process) or the pin.
+  const initialLimit = governor ? governor.limit() : opened.options.concurrency
+  actor.send({ type: 'CONCURRENCY.SET', limit: initialLimit })
+  emit({ type: 'concurrency', limit: initialLimit, mode: concurrencyMode, at: Date.now() })
   // A run killed while paused comes back paused from its snapshot: `ocdw resume` means go on.
   if (opened.snapshot && runStatusOf(actor.getSnapshot() as never) === 'paused') actor.send({ type: 'RESUME' })
   if (options.control !== false) control = await startControlServer({ runDir, getView: () => view, events: subject, onCommand: send })

@@ -22,7 +22,7 @@ export function addRunFlags(cmd: Command): Command {
     .option('--server <url>', 'use a running OpenCode server (else one is spawned in the project dir)')
     .option('--offline', 'use the bundled offline model (no API key needed)')
     .option('--model <provider/model>', 'default model for the planner and the agents')
-    .option('--concurrency <n>', 'agents running at once')
+    .option('--concurrency <n>', 'pin the agents running at once (default: adaptive, from 16)')
     .option('--max-agents <n>', 'cap on agents in the run (default 1000)')
     .option('--budget <tokens>', 'output-token budget; once spent, agent() throws (as in Claude Code)')
     .option('--json', 'print the final summary as JSON on stdout (progress stays on stderr)')

@@ -28,6 +28,13 @@ function agentName(view: RunView, key: string): string {
   return label && label !== key ? `"${sanitizeLine(label)}" (${sanitizeLine(key)})` : sanitizeLine(key)
 }
 
+/** The progress header: how many agents may run at once now, and whether that adapts or was pinned. */
+export function concurrencyLine(c: NonNullable<RunView['concurrency']>): string {
+  return c.mode === 'adaptive'
+    ? `concurrency ${c.limit} (adaptive: follows the models' rate limits; pin it with --concurrency N)`
+    : `concurrency ${c.limit} (pinned by --concurrency)`
+}
+
 /** The line that tells the user an agent waits for a permission, and how to answer it. */
 export function permissionLine(view: RunView, ev: Extract<RuntimeEvent, { type: 'agent.permission' }>): string {
   const what = sanitizeLine(ev.patterns.length ? `${ev.permission} (${ev.patterns.join(', ')})` : ev.permission)
@@ -80,7 +87,8 @@ export function attachProgress(o: { events: Observable<RuntimeEvent>; view: () =
   const lines = () => {
     const view = o.view()
     const now = Date.now()
-    return view.phases.filter((p) => Object.values(p.counts).some((n) => n > 0)).map((p) => sanitizeLine(phaseLine(view, p.title, now)))
+    const phases = view.phases.filter((p) => Object.values(p.counts).some((n) => n > 0)).map((p) => sanitizeLine(phaseLine(view, p.title, now)))
+    return phases.length && view.concurrency ? [concurrencyLine(view.concurrency), ...phases] : phases
   }
   const clear = () => {
     if (tty && drawn) out.write(`\x1b[${drawn}A\x1b[0J`)

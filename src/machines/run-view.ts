@@ -49,6 +49,8 @@ export interface RunView {
   result?: unknown
   tokens: Tokens
   cost: number
+  /** Agents that may run at once now, and whether that adapts to the models' answers or is pinned. */
+  concurrency?: { limit: number; mode: 'adaptive' | 'pinned' }
 }
 
 export const MAX_TOOLS = 20
@@ -196,6 +198,9 @@ export function applyEvent(view: RunView, ev: RuntimeEvent): RunView {
       break
     case 'run.result':
       view.result = ev.result
+      break
+    case 'concurrency':
+      view.concurrency = { limit: ev.limit, mode: ev.mode }
       break
   }
   return view

@@ -97,6 +97,8 @@ export type AgentActivity =
   | { type: 'permission'; requestId: string; permission: string; patterns: string[] }
   | { type: 'retry'; attempt: number; error: string }
   | { type: 'stalled'; sinceMs: number }
+  /** The provider refused or delayed a request for overload (OpenCode retries it): feeds adaptive concurrency. */
+  | { type: 'throttled'; message: string }
   /** Something the user should read once in the run's log (e.g. a model alias that fell back to the default). */
   | { type: 'note'; message: string }
 
@@ -156,6 +158,8 @@ export type RuntimeEvent =
       at: number
     }
   | { type: 'log'; message: string; level?: 'info' | 'warn' | 'error'; at: number }
+  /** How many agents may run at once now; 'adaptive' follows the models' answers, 'pinned' is --concurrency. */
+  | { type: 'concurrency'; limit: number; mode: 'adaptive' | 'pinned'; at: number }
   | { type: 'run.result'; result: unknown; at: number }
 
 /** Where the runtime's totals land: `--json` summary shape (DESIGN §9). */

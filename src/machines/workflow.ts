@@ -51,6 +51,8 @@ export type WorkflowEvent =
   | { type: 'PHASE'; title: string }
   /** The runtime cannot go on (e.g. the journal cannot be written): the run ends as failed with this message. */
   | { type: 'FAIL'; error: string }
+  /** The runtime's concurrency governor moved the semaphore's limit (adaptive concurrency, issue 17.2). */
+  | { type: 'CONCURRENCY.SET'; limit: number }
   | AgentFinished
   | ControlCommand
 
@@ -299,6 +301,14 @@ export const workflowMachine = setup({
           actions: enqueueActions(({ event, enqueue }) =>
             enqueue.emit({ type: 'permission.reply', key: event.key, requestId: event.requestId, reply: event.reply }),
           ),
+        },
+        'CONCURRENCY.SET': {
+          actions: [
+            enqueueActions(({ context, event }) => {
+              context.concurrency = Math.max(1, Math.floor(event.limit))
+            }),
+            'pump',
+          ],
         },
         STOP: 'stopped',
         FAIL: { target: 'failed', actions: enqueueActions(({ enqueue, event }) => enqueue.assign({ error: event.error })) },

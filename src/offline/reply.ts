@@ -137,7 +137,7 @@ function structuredPlan(base: { lastUser: string; tools: string[] }, schema: unk
   return { ...base, kind: 'structured', status: 200, toolCalls: [{ id: callId(prompt, n, 0), name: STRUCTURED_TOOL, arguments: JSON.stringify(value) }] }
 }
 
-function isTitleRequest(system: string, messages: ChatMessage[]): boolean {
+export function isTitleRequest(system: string, messages: ChatMessage[]): boolean {
   if (/title generator|generate a title/i.test(system)) return true
   return messages.some((m) => m.role === 'user' && /^\s*generate a title for this conversation/i.test(contentText(m.content)))
 }

@@ -25,6 +25,10 @@ export interface OfflineRulesConfig {
   latencyMs?: number
   failureRate?: number
   seed?: number
+  /** A provider's rate limit: with more chat requests than this in flight, the extra ones are answered 429 at once. */
+  maxInFlight?: number
+  /** retry-after-ms sent with those 429s (default 250). */
+  rateLimitRetryAfterMs?: number
 }
 
 /** Bad rules (unreadable file, bad JSON, bad regex): the CLI exits 2 with the message. */
@@ -70,6 +74,8 @@ const configSchema = z.object({
   latencyMs: z.number().min(0).optional(),
   failureRate: z.number().min(0).max(1).optional(),
   seed: z.number().optional(),
+  maxInFlight: z.number().int().min(1).optional(),
+  rateLimitRetryAfterMs: z.number().min(0).optional(),
 })
 
 /** Validates a rules object (or a bare array of rules); `where` names its origin in the error message. */
@@ -80,7 +86,7 @@ export function parseRulesConfig(value: unknown, where = 'the rules'): OfflineRu
     const issue = parsed.error.issues[0]
     const at = issue.path.length ? ` at ${issue.path.join('.')}` : ''
     throw new OfflineModelConfigError(
-      `The offline model rules in ${where} are invalid${at}: ${issue.message}. Expected { "rules": [{ "match": "regex", "reply": { "text": "..." } }], "latencyMs"?, "failureRate"?, "seed"? }.`,
+      `The offline model rules in ${where} are invalid${at}: ${issue.message}. Expected { "rules": [{ "match": "regex", "reply": { "text": "..." } }], "latencyMs"?, "failureRate"?, "seed"?, "maxInFlight"? }.`,
     )
   }
   return parsed.data as OfflineRulesConfig

@@ -5,7 +5,7 @@ import { appendFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { estimateTokens } from './hash.js'
-import { contentText, planReply, type ChatRequest, type ReplyPlan } from './reply.js'
+import { contentText, isTitleRequest, lastUserText, planReply, type ChatRequest, type ReplyPlan } from './reply.js'
 import { loadRulesFile, OfflineModelConfigError, parseRulesConfig, type OfflineRule, type OfflineRulesConfig } from './rules.js'
 
 export const OFFLINE_MODEL_ID = 'offline'
@@ -18,6 +18,8 @@ export interface OfflineModelOptions {
   latencyMs?: number
   failureRate?: number
   seed?: number
+  /** Rate-limit like a provider: past this many chat requests in flight, answer 429 with retry-after-ms at once. */
+  maxInFlight?: number
   /** Append one JSON line per request here. Default: OCDW_OFFLINE_LOG. */
   logFile?: string
   /** Also write each request's system prompt into the log line (`system`). Default: OCDW_OFFLINE_LOG_SYSTEM=1. */
@@ -30,7 +32,7 @@ export interface OfflineModel {
   /** Base URL for OpenAI clients, ending with /v1. */
   url: string
   port: number
-  stats: { requests: number }
+  stats: { requests: number; rateLimited: number }
   stop(): Promise<void>
 }
 
@@ -40,8 +42,11 @@ export interface OfflineLogLine {
   kind: ReplyPlan['kind']
   tools: string[]
   status: number
-  /** Chat requests being answered at this moment, this one included. */
+  /** Chat requests being answered at this moment, this one included (a rate-limited one is not answered; title
+   *  requests are not counted). */
   inFlight: number
+  /** When the request arrived (the line is written when it is answered): in-flight over time, for benches. */
+  startedAt?: string
   /** The system prompt, when logSystem is on. */
   system?: string
 }
@@ -49,7 +54,7 @@ export interface OfflineLogLine {
 export async function startOfflineModel(options: OfflineModelOptions = {}): Promise<OfflineModel> {
   const config = resolveConfig(options)
   const logFile = options.logFile ?? (process.env.OCDW_OFFLINE_LOG || undefined)
-  const stats = { requests: 0 }
+  const stats = { requests: 0, rateLimited: 0 }
   const logSystem = options.logSystem ?? process.env.OCDW_OFFLINE_LOG_SYSTEM === '1'
   const retryAfterMs = options.retryAfterMs ?? 20
   const seenKeys = new Map<string, number>()
@@ -81,12 +86,27 @@ export async function startOfflineModel(options: OfflineModelOptions = {}): Prom
         return sendError(res, 400, 'The request body is not valid JSON.', 'invalid_request_error')
       }
       stats.requests++
-      inFlight++
-      res.once('close', () => inFlight--)
+      const startedAt = new Date().toISOString()
+      // OpenCode's own title requests (its small model, which a provider limits apart) are neither limited nor counted.
+      const messages = Array.isArray(body.messages) ? body.messages : []
+      const title = isTitleRequest(systemText(body), messages)
+      if (config.maxInFlight !== undefined && !title && inFlight >= config.maxInFlight) {
+        // Refused before any work, as a provider's rate limiter does; not counted in flight, and the rules' answers
+        // (which count repeats) are untouched, so a retried request gets the answer it would have got.
+        stats.rateLimited++
+        const lastUser = lastUserText(messages)
+        log({ lastUser, tools: [], kind: 'fail', status: 429 } as ReplyPlan, body, startedAt)
+        const retry = { 'retry-after-ms': String(config.rateLimitRetryAfterMs ?? 250) }
+        return sendError(res, 429, `Rate limit reached for the offline model: more than ${config.maxInFlight} requests in flight.`, 'rate_limit_exceeded', retry)
+      }
+      if (!title) {
+        inFlight++
+        res.once('close', () => inFlight--)
+      }
       const plan = planReply(body, config, state)
       const latency = plan.latencyMs ?? config.latencyMs
       if (latency) await new Promise((r) => setTimeout(r, latency))
-      log(plan, body)
+      log(plan, body, startedAt)
       if (plan.kind === 'fail') {
         // OpenCode retries 429/5xx (5 times, 2 s doubling); retry-after-ms makes it retry at once, so an injected
         // failure either clears on the next roll or surfaces as an error within a second instead of minutes.
@@ -104,9 +124,9 @@ export async function startOfflineModel(options: OfflineModelOptions = {}): Prom
     sendError(res, 404, `The offline model has no route ${req.method} ${path}; use POST /v1/chat/completions or GET /v1/models.`, 'not_found')
   }
 
-  function log(plan: ReplyPlan, body: ChatRequest): void {
+  function log(plan: ReplyPlan, body: ChatRequest, startedAt?: string): void {
     if (!logFile) return
-    const line: OfflineLogLine = { at: new Date().toISOString(), lastUser: plan.lastUser, kind: plan.kind, tools: plan.tools, status: plan.status, inFlight }
+    const line: OfflineLogLine = { at: new Date().toISOString(), lastUser: plan.lastUser, kind: plan.kind, tools: plan.tools, status: plan.status, inFlight, startedAt }
     if (logSystem) line.system = systemText(body)
     appendFileSync(logFile, JSON.stringify(line) + '\n')
   }
@@ -148,6 +168,8 @@ function resolveConfig(o: OfflineModelOptions): OfflineRulesConfig {
     latencyMs: o.latencyMs ?? base.latencyMs,
     failureRate: o.failureRate ?? base.failureRate,
     seed: o.seed ?? base.seed,
+    maxInFlight: o.maxInFlight ?? base.maxInFlight,
+    rateLimitRetryAfterMs: base.rateLimitRetryAfterMs,
   }
 }
 

@@ -135,7 +135,9 @@ export function runHeader(view: RunView, now: number): string {
   const total = view.agents.length
   const done = view.agents.filter((a) => a.status === 'done').length
   const el = runElapsed(view, now)
-  return `${view.name} (${view.runId})  ${view.status}  ${done}/${total} agents  ${fmtTokens(totalTokens(view.tokens))} tok  ${el === undefined ? '-' : fmtElapsed(el)}`
+  // The run's concurrency limit while it runs (adaptive ones move with the models' rate limits).
+  const c = view.concurrency && (view.status === 'running' || view.status === 'paused') ? `  concurrency ${view.concurrency.limit} (${view.concurrency.mode})` : ''
+  return `${view.name} (${view.runId})  ${view.status}  ${done}/${total} agents  ${fmtTokens(totalTokens(view.tokens))} tok  ${el === undefined ? '-' : fmtElapsed(el)}${c}`
 }
 
 export function runRows(view: RunView, now: number, logLines = 5, win?: Window): RowSlice & { log: string[] } {
