@@ -11,6 +11,7 @@ import { workflowResolver } from '../actors/workflow-lookup.js'
 import { attachProgress } from './progress.js'
 import { EXIT, UsageError } from './errors.js'
 import { fmtElapsed, fmtTokens } from '../machines/format.js'
+import { preflight, preflightEnabled } from './preflight.js'
 
 export interface SessionOptions {
   projectDir: string
@@ -20,6 +21,8 @@ export interface SessionOptions {
   server?: string
   offline?: boolean
   model?: string
+  /** With --server: the environment variable that holds the server's password. */
+  serverPasswordEnv?: string
   concurrency?: number
   maxAgents?: number
   budget?: number
@@ -31,15 +34,49 @@ export interface SessionOptions {
   connection?: OpencodeConnection
 }
 
-export function connectFor(o: SessionOptions): Promise<OpencodeConnection> {
-  return connectOpencode({ projectDir: o.projectDir, server: o.server, offline: o.offline, model: o.model })
+type ConnectFlags = Pick<SessionOptions, 'projectDir' | 'server' | 'offline' | 'model' | 'serverPasswordEnv'>
+
+/** Connects, saying so while a server starts. */
+export function openConnection(o: ConnectFlags): Promise<OpencodeConnection> {
+  return connectOpencode({
+    projectDir: o.projectDir,
+    server: o.server,
+    offline: o.offline,
+    model: o.model,
+    serverPasswordEnv: o.serverPasswordEnv,
+    onProgress: (line) => process.stderr.write(line),
+  })
 }
+
+/** Checks that the model answers before any work is done and names it; on failure ends the connection and throws. */
+export async function checkConnection(connection: OpencodeConnection, projectDir: string): Promise<void> {
+  try {
+    let model = connection.model
+    if (preflightEnabled()) {
+      process.stderr.write(`ocdw: checking that the model answers on ${connection.label}\n`)
+      model = await preflight(connection, projectDir)
+    }
+    process.stderr.write(`ocdw: agents run on ${connection.label}${model ? ` · model ${model}` : ''}\n`)
+  } catch (err) {
+    connection.release()
+    throw err
+  }
+}
+
+/** openConnection, then checkConnection. */
+export async function connectFor(o: ConnectFlags): Promise<OpencodeConnection> {
+  const connection = await openConnection(o)
+  await checkConnection(connection, o.projectDir)
+  return connection
+}
+
+/** SIGINT, SIGTERM and SIGHUP (terminal closed) stop the run; whatever happens, the process is gone this soon after. */
+const SIGNAL_DEADLINE_MS = 3000
 
 export async function runSession(o: SessionOptions): Promise<number> {
   const connection = o.connection ?? (await connectFor(o))
   let inspector: { stop(): void } | undefined
   try {
-    if (!o.json) process.stderr.write(`ocdw: agents run on ${connection.label}\n`)
     let inspect: ReturnType<typeof createWebSocketInspector> | undefined
     if (o.inspect) {
       const port = inspectPort()
@@ -59,15 +96,27 @@ export async function runSession(o: SessionOptions): Promise<number> {
       resolveWorkflow: workflowResolver(o.projectDir),
       gate: connection.executor.shell?.bind(connection.executor),
       inspect: inspect?.inspect,
-      recordOptions: { model: connection.model, server: o.server, offline: o.offline ?? false },
+      recordOptions: { model: connection.model, server: connection.spawned ? undefined : connection.url, offline: o.offline ?? false },
     })
     o.onStarted?.(run, connection)
     process.stderr.write(`ocdw: run ${run.runId} (${run.runDir})\n`)
     const stopProgress = attachProgress({ events: run.events, view: run.view })
     let interrupts = 0
-    const onSigint = () => {
+    const onSigint = (sig: NodeJS.Signals) => {
       interrupts++
       if (interrupts === 1) {
+        // A run that cannot stop in time (an agent stuck in a tool) must not keep the process, or the server, alive:
+        // exiting runs the server's exit hook, and the journal already holds every finished agent.
+        setTimeout(() => process.exit(EXIT.stopped), SIGNAL_DEADLINE_MS).unref()
+        if (sig === 'SIGHUP') {
+          // No terminal to write to any more: stop quietly.
+          try {
+            run.send({ type: 'STOP' })
+          } catch {
+            /* already ending */
+          }
+          return
+        }
         process.stderr.write('\nocdw: stopping the run (Ctrl-C again to quit at once; `ocdw resume` continues it)\n')
         try {
           run.send({ type: 'STOP' })
@@ -78,16 +127,19 @@ export async function runSession(o: SessionOptions): Promise<number> {
     }
     process.on('SIGINT', onSigint)
     process.on('SIGTERM', onSigint)
+    process.on('SIGHUP', onSigint)
     const summary = await run.done
     process.off('SIGINT', onSigint)
     process.off('SIGTERM', onSigint)
+    process.off('SIGHUP', onSigint)
     stopProgress()
     inspect?.stop()
     printSummary(summary, o.json)
     return exitCodeFor(summary)
   } finally {
     inspector?.stop()
-    await connection.stop()
+    // The result is printed: do not make the user wait for OpenCode's shutdown (its watchdog bounds and finishes it).
+    connection.release()
   }
 }
 
