@@ -22,7 +22,7 @@ export function registerResume(program: Command): void {
       // A completed run has nothing left to run: print its result, start no server.
       const done = completedSummary(dir, run)
       if (done) {
-        if (!common.json) process.stderr.write(`ocdw: run ${run.id} already completed; its recorded result follows (no agent was asked again)\n`)
+        process.stderr.write(`ocdw: run ${run.id} already completed; its recorded result follows (no agent was asked again)\n`)
         printSummary(done, common.json)
         return
       }

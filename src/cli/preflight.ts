@@ -22,7 +22,9 @@ function errorText(e: any): string {
 
 /** Resolves with the model that answered ('provider/model'); throws a PreflightError saying what to configure. */
 export async function preflight(c: OpencodeConnection, directory: string, timeoutMs = 120_000): Promise<string> {
-  const wanted = c.model
+  // Name the model even when none was chosen: the one the user's OpenCode config makes the default.
+  const configured = c.model ? undefined : await c.client.config.get({ directory } as never).then((r) => (r.data as { model?: string } | undefined)?.model, () => undefined)
+  const wanted = c.model ?? configured
   const created = await c.client.session.create({ directory, title: 'ocdw preflight' } as never)
   if (!created.data) {
     if (created.response?.status === 401) throw new ServerAuthError(`OpenCode at ${c.url} refused ocdw's credentials (HTTP 401); set OPENCODE_SERVER_PASSWORD to the server's password.`)
@@ -49,26 +51,26 @@ export async function preflight(c: OpencodeConnection, directory: string, timeou
     abort.abort()
   }, timeoutMs)
   try {
-    const slash = wanted?.indexOf('/') ?? -1
+    const slash = c.model?.indexOf('/') ?? -1
     const res = await c.client.session
       .prompt(
         {
           sessionID,
           directory,
           parts: [{ type: 'text', text: PROMPT }],
-          ...(wanted && slash > 0 ? { model: { providerID: wanted.slice(0, slash), modelID: wanted.slice(slash + 1) } } : {}),
+          ...(c.model && slash > 0 ? { model: { providerID: c.model.slice(0, slash), modelID: c.model.slice(slash + 1) } } : {}),
         } as never,
         { signal: abort.signal } as never,
       )
       .catch((err: Error) => ({ error: err, data: undefined, response: undefined }))
-    if (failure) throw new PreflightError(`The model ${wanted ?? "of OpenCode's config"} cannot answer (${failure}); ${fix(wanted)}.`)
+    if (failure) throw new PreflightError(`The model ${wanted ?? "(OpenCode's default)"} cannot answer (${failure}); ${fix(wanted)}.`)
     const data = res.data as { info?: { error?: unknown; providerID?: string; modelID?: string } } | undefined
     if (!data?.info) {
       if (res.response?.status === 401) throw new ServerAuthError(`OpenCode at ${c.url} refused ocdw's credentials (HTTP 401); set OPENCODE_SERVER_PASSWORD to the server's password.`)
-      throw new PreflightError(`The model ${wanted ?? "of OpenCode's config"} could not be asked (${errorText(res.error)}); ${fix(wanted)}.`)
+      throw new PreflightError(`The model ${wanted ?? "(OpenCode's default)"} could not be asked (${errorText(res.error)}); ${fix(wanted)}.`)
     }
     const used = data.info.providerID && data.info.modelID ? `${data.info.providerID}/${data.info.modelID}` : wanted
-    if (data.info.error) throw new PreflightError(`The model ${used ?? "of OpenCode's config"} failed to answer (${errorText(data.info.error)}); ${fix(used)}.`)
+    if (data.info.error) throw new PreflightError(`The model ${used ?? "(OpenCode's default)"} failed to answer (${errorText(data.info.error)}); ${fix(used)}.`)
     return used ?? 'the default model'
   } finally {
     clearInterval(watch)
