@@ -104,17 +104,15 @@ export function freePort(): Promise<number> {
 const GRACE_TENTHS = 25
 
 // The watchdog shell owns the server. It ends the server when this process is gone (kill -9, OOM: exit hooks never
-// run) or when it gets TERM/INT/HUP: TERM to the group, at most GRACE for the server, then KILL, remove the temp dir,
-// KILL whatever is left of the group (itself included). Every wait is bounded, and `sleep & wait` lets a signal
+// run) or when it gets TERM/INT/HUP: TERM to the group, at most GRACE (wall time, a background timer) for the server,
+// then KILL, remove the temp dir, KILL whatever is left of the group (itself included). Every wait is bounded, and `sleep & wait` lets a signal
 // interrupt the poll at once (a trap would otherwise wait for the foreground sleep).
 const WATCHDOG = `"$0" "$@" &
 child=$!
 finish() {
   trap '' TERM INT HUP
   kill -TERM 0 2>/dev/null
-  n=0
-  while kill -0 $child 2>/dev/null && [ $n -lt ${GRACE_TENTHS} ]; do sleep 0.1; n=$((n+1)); done
-  kill -KILL $child 2>/dev/null
+  ( sleep ${GRACE_TENTHS / 10}; kill -KILL $child 2>/dev/null ) &
   wait $child 2>/dev/null
   [ -n "$OCDW_WATCHDOG_CLEANUP" ] && rm -rf "$OCDW_WATCHDOG_CLEANUP"
   kill -KILL 0

@@ -8,7 +8,7 @@ import { approve } from './approval.js'
 import { UsageError, EXIT } from './errors.js'
 import { setExitCode } from './main.js'
 import { parseArgs, parseMode, positiveInt, validateServerUrl, type RunFlags } from './options.js'
-import { checkConnection, connectFor, openConnection, runSession } from './run-session.js'
+import { connectFor, runSession } from './run-session.js'
 import { planScript } from './plan.js'
 import type { OpencodeConnection } from './connection.js'
 
@@ -45,13 +45,6 @@ export function registerRun(program: Command): void {
     let source: string
     let origin: string
     let connection: OpencodeConnection | undefined
-    // A script needs no model to be read and approved: start OpenCode meanwhile, so its start-up overlaps the approval.
-    // (--detach starts its own process, which connects by itself.)
-    const early = (flags.script || flags.name) && !flags.detach ? settle(openConnection({ projectDir, ...common })) : undefined
-    const dropEarly = async () => {
-      const got = await early
-      got?.connection?.release()
-    }
     if (flags.script) {
       const path = resolve(flags.script)
       try {
@@ -59,18 +52,11 @@ export function registerRun(program: Command): void {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code
         const why = code === 'ENOENT' ? 'there is no such file' : code === 'EISDIR' ? 'it is a directory, not a file' : code === 'EACCES' ? 'permission denied' : (code ?? (err as Error).message)
-        await dropEarly()
         throw new UsageError(`Cannot read the script ${flags.script} (${why}); give the path of a .js workflow script.`)
       }
       origin = path
     } else if (flags.name) {
-      let w
-      try {
-        w = findWorkflow(projectDir, flags.name)
-      } catch (err) {
-        await dropEarly()
-        throw err
-      }
+      const w = findWorkflow(projectDir, flags.name)
       source = w.source
       origin = `${w.scope} workflow ${w.name}`
     } else if (task.length) {
@@ -91,23 +77,9 @@ export function registerRun(program: Command): void {
       parsed = parseScript(source)
     } catch (err) {
       await connection?.stop()
-      await dropEarly()
       throw err
     }
-    let decision
-    try {
-      decision = await approve({ projectDir, source, parsed, origin, mode, yes: flags.yes })
-    } catch (err) {
-      await dropEarly()
-      throw err
-    }
-    if (decision.status !== 'approved') await dropEarly()
-    else if (early) {
-      const got = await early
-      if (got.error) throw got.error
-      connection = got.connection
-      if (!flags.detach) await checkConnection(connection!, projectDir)
-    }
+    const decision = await approve({ projectDir, source, parsed, origin, mode, yes: flags.yes })
     if (decision.status !== 'approved' || flags.detach) await connection?.stop()
     if (decision.status !== 'approved') {
       process.stderr.write(`ocdw: ${decision.message}\n`)
@@ -122,14 +94,6 @@ export function registerRun(program: Command): void {
     }
     setExitCode(cmd, await runSession({ projectDir, script: decision.source, ...common, connection }))
   })
-}
-
-/** A promise that never rejects (so a failure while the user is still approving is not an unhandled rejection). */
-function settle<T>(p: Promise<T>): Promise<{ connection?: T; error?: unknown }> {
-  return p.then(
-    (connection) => ({ connection }),
-    (error) => ({ error }),
-  )
 }
 
 export function commonRunOptions(flags: RunFlags) {

@@ -1,7 +1,8 @@
 // How `ocdw resume` reaches OpenCode, and what it does for a run that needs no OpenCode at all. A run is resumed the
 // way it was connected (run.json records offline, server URL and model) unless a flag says otherwise: resuming an
 // --offline run without --offline must not start the user's default OpenCode and wait on a model it never used. A
-// completed run has nothing left to do: its recorded result is printed without starting any server.
+// completed run with no failed or stopped agent has nothing left to do: its recorded result is printed without
+// starting any server.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { RunSummary } from '../machines/types.js'
@@ -26,7 +27,9 @@ export function resumeConnection(recorded: RunFile['options'], flags: Connection
 
 /** The summary of a run that already completed, from its files (no server, no model call). */
 export function completedSummary(runDir: string, run: RunFile): RunSummary | undefined {
-  if (run.status !== 'completed') return undefined
+  // A completed run whose agents failed or stopped still has work a resume does again (those agents run anew).
+  const a = run.totals.agents
+  if (run.status !== 'completed' || a.failed > 0 || a.stopped > 0) return undefined
   const file = join(runDir, 'result.json')
   if (!existsSync(file)) return undefined
   let result: unknown
@@ -35,7 +38,6 @@ export function completedSummary(runDir: string, run: RunFile): RunSummary | und
   } catch {
     return undefined // damaged: let the normal resume replay the journal and write it again
   }
-  const a = run.totals.agents
   return {
     runId: run.id,
     status: 'completed',

@@ -71,7 +71,7 @@ export async function connectFor(o: ConnectFlags): Promise<OpencodeConnection> {
 }
 
 /** SIGINT, SIGTERM and SIGHUP (terminal closed) stop the run; whatever happens, the process is gone this soon after. */
-const SIGNAL_DEADLINE_MS = 3000
+const SIGNAL_DEADLINE_MS = 2000
 
 export async function runSession(o: SessionOptions): Promise<number> {
   const connection = o.connection ?? (await connectFor(o))

@@ -59,6 +59,8 @@ describe('completedSummary', () => {
       const run = { id: 'wf_x', name: 'x', projectDir: dir, options: {}, status: 'completed', startedAt: 1000, endedAt: 4000, totals: { agents: { total: 2, done: 2, failed: 0, stopped: 0, skipped: 0, cached: 0 }, tokens: { input: 1, output: 2, reasoning: 0, total: 3 }, cost: 0 } }
       expect(completedSummary(dir, run as never)).toMatchObject({ runId: 'wf_x', status: 'completed', result: { ok: 1 }, elapsedMs: 3000, agents: { total: 2, done: 2 } })
       expect(completedSummary(dir, { ...run, status: 'stopped' } as never)).toBeUndefined()
+      // Failed agents run again on resume, so such a run is not short-cut.
+      expect(completedSummary(dir, { ...run, totals: { ...run.totals, agents: { ...run.totals.agents, done: 1, failed: 1 } } } as never)).toBeUndefined()
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
