@@ -100,29 +100,45 @@ export function freePort(): Promise<number> {
   })
 }
 
-/** Seconds the server gets to exit after SIGTERM before SIGKILL (opencode 1.18 takes ~2 s when idle). */
-const GRACE_TENTHS = 25
+/** Wall-clock seconds (to the next whole second, so 2-3 s) the server gets after SIGTERM before SIGKILL; opencode
+ * 1.18 takes ~2 s to exit when idle. */
+const GRACE_S = 3
 
 // The watchdog shell owns the server. It ends the server when this process is gone (kill -9, OOM: exit hooks never
-// run) or when it gets TERM/INT/HUP: TERM to the group, at most GRACE (wall time, a background timer) for the server,
-// then KILL, remove the temp dir, KILL whatever is left of the group (itself included). Every wait is bounded, and `sleep & wait` lets a signal
+// run) or when it gets TERM/INT/HUP: TERM to the group, at most GRACE_S of wall time for the server (no background
+// timer: every helper process is reaped before the shell ends), then KILL, remove the temp dir, KILL whatever is left
+// of the group (itself included). Every wait is bounded, and `sleep & wait` lets a signal
 // interrupt the poll at once (a trap would otherwise wait for the foreground sleep).
 const WATCHDOG = `"$0" "$@" &
 child=$!
+sleeper=
+# Running and not a zombie: the shell reaps a background job only when it waits for it, so kill -0 alone would see an
+# exited server as alive until the deadline.
+running() {
+  kill -0 $child 2>/dev/null || return 1
+  [ -r /proc/$child/stat ] || return 0
+  read -r st < /proc/$child/stat
+  case "$st" in *") Z "*) return 1 ;; esac
+  return 0
+}
 finish() {
   trap '' TERM INT HUP
   kill -TERM 0 2>/dev/null
-  ( sleep ${GRACE_TENTHS / 10}; kill -KILL $child 2>/dev/null ) &
+  [ -n "$sleeper" ] && wait $sleeper 2>/dev/null
+  end=$(( $(date +%s) + ${GRACE_S} ))
+  while running && [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done
+  kill -KILL $child 2>/dev/null
   wait $child 2>/dev/null
   [ -n "$OCDW_WATCHDOG_CLEANUP" ] && rm -rf "$OCDW_WATCHDOG_CLEANUP"
   kill -KILL 0
   exit 0
 }
 trap finish TERM INT HUP
-while kill -0 $child 2>/dev/null; do
+while running; do
   kill -0 "$OCDW_PARENT_PID" 2>/dev/null || finish
   sleep 1 &
-  wait $!
+  sleeper=$!
+  wait $sleeper
 done
 wait $child
 code=$?
@@ -168,6 +184,15 @@ export async function startOpencodeServer(o: OpencodeServerOptions): Promise<Ope
   const killGroup = (sig: NodeJS.Signals) => signal(pid && -pid, sig)
   // Asks the watchdog to end the server (bounded by its grace period); without a watchdog, the group directly.
   const askStop = () => (windows ? killGroup('SIGKILL') : signal(pid, 'SIGTERM'))
+  const groupGone = async (ms: number) => {
+    for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+      try {
+        if (pid) process.kill(-pid, 0)
+      } catch {
+        return
+      }
+    }
+  }
   const within = (ms: number) => Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())])
   // If this process exits without stop(), do not leave the server behind.
   const onExit = () => (alive() ? askStop() : killGroup('SIGKILL'))
@@ -215,14 +240,16 @@ export async function startOpencodeServer(o: OpencodeServerOptions): Promise<Ope
       stopping ??= (async () => {
         if (alive()) {
           askStop()
-          // The watchdog's own deadline is GRACE; past twice that, something is wrong with it: kill everything.
-          if (!(await within(GRACE_TENTHS * 200))) {
+          // The watchdog's own deadline is GRACE_S; past twice that, something is wrong with it: kill everything.
+          if (!(await within(GRACE_S * 2000))) {
             killGroup('SIGKILL')
             await within(2000)
           }
         }
-        // Children of opencode that ignored SIGTERM are in the same group.
+        // Children of opencode that ignored SIGTERM are in the same group. Wait (bounded) until the kernel has let go of
+        // every member, so that when stop() returns nothing of the group exists any more.
         killGroup('SIGKILL')
+        await groupGone(2000)
         if (o.cleanupDir) rmSync(o.cleanupDir, { recursive: true, force: true })
         process.off('exit', onExit)
       })()
