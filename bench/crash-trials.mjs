@@ -3,6 +3,7 @@
 // killed at a random moment and then killed again while the resume's restored (in-flight) agents run, then resumed
 // again. Each trial must complete, never ask the model again for an agent the journal held at a kill, ask each agent
 // at most once more per kill it was in flight for, and return the same result as an uninterrupted run (the baseline).
+// At the end no process started by a trial and no temp OpenCode home may be left (TMPDIR points into the trial's own dir).
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -14,6 +15,8 @@ const TRIALS = Number(process.env.TRIALS ?? 10)
 const AGENTS = 40
 const root = mkdtempSync(join(tmpdir(), 'ocdw-crash-'))
 const rules = join(root, 'rules.json')
+const trialTmp = join(root, 'tmp')
+mkdirSync(trialTmp)
 writeFileSync(rules, JSON.stringify({ latencyMs: 250, rules: [] }))
 const script = `export const meta = { name: 'crash-trial', phases: [{ title: 'Ask' }, { title: 'Check' }] }
 phase('Ask')
@@ -35,7 +38,7 @@ function sandbox(name) {
   mkdirSync(home, { recursive: true })
   writeFileSync(join(project, 'trial.js'), script)
   const log = join(dir, 'model.log')
-  const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local/share'), XDG_STATE_HOME: join(home, '.local/state'), XDG_CACHE_HOME: join(home, '.cache'), OCDW_OFFLINE_RULES: rules, OCDW_OFFLINE_LOG: log }
+  const env = { ...process.env, OCDW_TRIAL_ROOT: root, TMPDIR: trialTmp, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local/share'), XDG_STATE_HOME: join(home, '.local/state'), XDG_CACHE_HOME: join(home, '.cache'), OCDW_OFFLINE_RULES: rules, OCDW_OFFLINE_LOG: log }
   return { project, env, log }
 }
 
@@ -138,8 +141,18 @@ for (let t = 1; t <= TRIALS; t++) {
     console.log(`trial ${t} (${kind}): ok — killed at ${killAt === 'gate' ? 'the gate' : killAt.toFixed(0) + ' ms'} with ${doneBefore.length}/${AGENTS} journaled${kills.length > 1 ? `, then again with ${kills[1].done.size}` : ''}; resume made ${calls.length - kills.at(-1).asked} model calls, ${summary.agents.cached} answered from the journal, ${(resumeMs.at(-1) / 1000).toFixed(1)} s`)
   }
 }
+// No orphans: every process a trial started carries OCDW_TRIAL_ROOT in its environment; all must be gone (within
+// the 5 s the lifecycle promises, polled here with room for a loaded machine), and so must the temp homes.
+const trialProcesses = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => { try { return readFileSync(`/proc/${p}/environ`, 'utf8').includes(`OCDW_TRIAL_ROOT=${root}\0`) } catch { return false } })
+const leftHomes = () => readdirSync(trialTmp).filter((n) => n.startsWith('ocdw-offline-home-'))
+const orphanDeadline = Date.now() + 15_000
+while ((trialProcesses().length || leftHomes().length) && Date.now() < orphanDeadline) await new Promise((r) => setTimeout(r, 200))
+const orphans = trialProcesses()
+const homesLeft = leftHomes()
+console.log(`orphans: ${orphans.length} processes, ${homesLeft.length} temp homes left${orphans.length ? ` (pids ${orphans.join(', ')})` : ''}`)
+for (const p of orphans) try { process.kill(Number(p), 'SIGKILL') } catch { /* gone */ }
 rmSync(root, { recursive: true, force: true })
 console.log(`machine: ${machine()}`)
 const avg = resumeMs.length ? resumeMs.reduce((a, b) => a + b, 0) / resumeMs.length : 0
 console.log(`bench crash: trials_passed ${passed}/${TRIALS} (mean resume ${(avg / 1000).toFixed(1)} s vs uninterrupted run ${(baselineMs / 1000).toFixed(1)} s, ratio ${(avg / baselineMs).toFixed(2)})`)
-if (passed !== TRIALS) process.exitCode = 1
+if (passed !== TRIALS || orphans.length || homesLeft.length) process.exitCode = 1

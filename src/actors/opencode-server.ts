@@ -1,8 +1,10 @@
-// Spawns `opencode serve` from the `opencode-ai` package (never from PATH) on a free loopback port, waits until it
-// listens, and stops exactly what it started (its process group). Used by the offline test bed and by runs that
-// spawn OpenCode in the project directory.
+// Spawns `opencode serve` from the `opencode-ai` package (never from PATH) on a free loopback port with a fresh random
+// password (HTTP Basic auth, so no other local process can drive it), waits until it listens, and stops exactly what
+// it started (its process group) within a deadline, however this process ends. Used by the offline test bed and by
+// runs that spawn OpenCode in the project directory.
 import { spawn } from 'node:child_process'
-import { existsSync, statSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { existsSync, rmSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
@@ -18,12 +20,34 @@ export interface OpencodeServerOptions {
   binary?: string
   /** How long to wait for "listening" (default 60 s). */
   startTimeoutMs?: number
+  /** A directory (a temp HOME) removed once the server is gone, by the watchdog even when this process was killed. */
+  cleanupDir?: string
+}
+
+/** HTTP Basic credentials of a server (OpenCode reads OPENCODE_SERVER_USERNAME / OPENCODE_SERVER_PASSWORD). */
+export interface ServerAuth {
+  username: string
+  password: string
 }
 
 export interface OpencodeServer {
   url: string
   pid: number
+  auth: ServerAuth
+  /** Ends the server (SIGTERM, SIGKILL after a grace period) and waits until it and its group are gone. */
   stop(): Promise<void>
+  /** Hands the shutdown to the watchdog and returns at once (the CLI's exit: the result is already printed). */
+  release(): void
+}
+
+/** The Authorization header value for Basic auth. */
+export function basicAuthHeader(auth: ServerAuth): string {
+  return `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
+}
+
+/** A fresh random password for one server (never reused, never written to disk). */
+export function newServerAuth(): ServerAuth {
+  return { username: 'opencode', password: randomBytes(32).toString('base64url') }
 }
 
 export class OpencodeStartError extends Error {
@@ -76,28 +100,68 @@ export function freePort(): Promise<number> {
   })
 }
 
+/** Wall-clock seconds (to the next whole second, so 2-3 s) the server gets after SIGTERM before SIGKILL; opencode
+ * 1.18 takes ~2 s to exit when idle. */
+const GRACE_S = 3
+
+// The watchdog shell owns the server. It ends the server when this process is gone (kill -9, OOM: exit hooks never
+// run) or when it gets TERM/INT/HUP: TERM to the group, at most GRACE_S of wall time for the server (no background
+// timer: every helper process is reaped before the shell ends), then KILL, remove the temp dir, KILL whatever is left
+// of the group (itself included). Every wait is bounded, and `sleep & wait` lets a signal
+// interrupt the poll at once (a trap would otherwise wait for the foreground sleep).
 const WATCHDOG = `"$0" "$@" &
 child=$!
-trap 'kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT
-while kill -0 $child 2>/dev/null; do
-  if ! kill -0 "$OCDW_PARENT_PID" 2>/dev/null; then
-    kill -TERM $child 2>/dev/null; sleep 2; kill -KILL $child 2>/dev/null; exit 0
-  fi
-  sleep 1
+sleeper=
+# Running and not a zombie: the shell reaps a background job only when it waits for it, so kill -0 alone would see an
+# exited server as alive until the deadline.
+running() {
+  kill -0 $child 2>/dev/null || return 1
+  [ -r /proc/$child/stat ] || return 0
+  read -r st < /proc/$child/stat
+  case "$st" in *") Z "*) return 1 ;; esac
+  return 0
+}
+finish() {
+  trap '' TERM INT HUP
+  kill -TERM 0 2>/dev/null
+  [ -n "$sleeper" ] && wait $sleeper 2>/dev/null
+  end=$(( $(date +%s) + ${GRACE_S} ))
+  while running && [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done
+  kill -KILL $child 2>/dev/null
+  wait $child 2>/dev/null
+  [ -n "$OCDW_WATCHDOG_CLEANUP" ] && rm -rf "$OCDW_WATCHDOG_CLEANUP"
+  kill -KILL 0
+  exit 0
+}
+trap finish TERM INT HUP
+while running; do
+  kill -0 "$OCDW_PARENT_PID" 2>/dev/null || finish
+  sleep 1 &
+  sleeper=$!
+  wait $sleeper
 done
-wait $child`
+wait $child
+code=$?
+[ -n "$OCDW_WATCHDOG_CLEANUP" ] && rm -rf "$OCDW_WATCHDOG_CLEANUP"
+exit $code`
 
 export async function startOpencodeServer(o: OpencodeServerOptions): Promise<OpencodeServer> {
   const binary = o.binary ?? resolveOpencodeBinary()
   if (!existsSync(binary)) throw new OpencodeStartError(`The opencode binary ${binary} does not exist; check the path or run \`npm install\`.`)
   const port = o.port ?? (await freePort())
-  // A watchdog shell owns the server: when this process dies without stop() (kill -9, OOM), exit hooks do not run, so
-  // the shell notices the parent is gone and ends the server instead of leaving it running for ever.
+  const auth = newServerAuth()
   const serveArgs = ['serve', '--hostname', '127.0.0.1', '--port', String(port)]
-  const [command, args] = process.platform === 'win32' ? [binary, serveArgs] : ['/bin/sh', ['-c', WATCHDOG, binary, ...serveArgs]]
+  const windows = process.platform === 'win32'
+  const [command, args] = windows ? [binary, serveArgs] : ['/bin/sh', ['-c', WATCHDOG, binary, ...serveArgs]]
   const child = spawn(command, args, {
     cwd: o.cwd,
-    env: { ...(o.env ?? process.env), OCDW_PARENT_PID: String(process.pid) },
+    env: {
+      ...(o.env ?? process.env),
+      OPENCODE_SERVER_USERNAME: auth.username,
+      OPENCODE_SERVER_PASSWORD: auth.password,
+      OCDW_PARENT_PID: String(process.pid),
+      ...(o.cleanupDir ? { OCDW_WATCHDOG_CLEANUP: o.cleanupDir } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // own process group, so stop() ends opencode and anything it started
   })
@@ -109,15 +173,29 @@ export async function startOpencodeServer(o: OpencodeServerOptions): Promise<Ope
     if (stderrLines.length > 20) stderrLines.splice(0, stderrLines.length - 20)
   })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const killGroup = (signal: NodeJS.Signals) => {
+  const alive = () => child.exitCode === null && child.signalCode === null
+  const signal = (target: number | undefined, sig: NodeJS.Signals) => {
     try {
-      if (pid) process.kill(-pid, signal)
+      if (target) process.kill(target, sig)
     } catch {
       // already gone
     }
   }
+  const killGroup = (sig: NodeJS.Signals) => signal(pid && -pid, sig)
+  // Asks the watchdog to end the server (bounded by its grace period); without a watchdog, the group directly.
+  const askStop = () => (windows ? killGroup('SIGKILL') : signal(pid, 'SIGTERM'))
+  const groupGone = async (ms: number) => {
+    for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+      try {
+        if (pid) process.kill(-pid, 0)
+      } catch {
+        return
+      }
+    }
+  }
+  const within = (ms: number) => Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())])
   // If this process exits without stop(), do not leave the server behind.
-  const onExit = () => killGroup('SIGKILL')
+  const onExit = () => (alive() ? askStop() : killGroup('SIGKILL'))
   process.on('exit', onExit)
 
   const tail = () => (stderrLines.length ? ` Last output: ${stderrLines.slice(-5).join(' | ')}` : '')
@@ -131,9 +209,9 @@ export async function startOpencodeServer(o: OpencodeServerOptions): Promise<Ope
         clearTimeout(timer)
         reject(new OpencodeStartError(`Could not run the opencode binary ${binary} (${err.message}); reinstall with \`npm install\`.`))
       })
-      child.once('exit', (code, signal) => {
+      child.once('exit', (code, sig) => {
         clearTimeout(timer)
-        reject(new OpencodeStartError(`opencode serve exited before it was ready (${signal ?? `exit code ${code}`}); if port ${port} is taken, pick another.${tail()}`))
+        reject(new OpencodeStartError(`opencode serve exited before it was ready (${sig ?? `exit code ${code}`}); if port ${port} is taken, pick another.${tail()}`))
       })
       child.stdout!.setEncoding('utf8').on('data', (d: string) => {
         stdoutText = (stdoutText + d).slice(-4000)
@@ -145,7 +223,8 @@ export async function startOpencodeServer(o: OpencodeServerOptions): Promise<Ope
     })
   } catch (err) {
     killGroup('SIGKILL')
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))])
+    await within(3000)
+    if (o.cleanupDir) rmSync(o.cleanupDir, { recursive: true, force: true })
     process.off('exit', onExit)
     throw err
   }
@@ -156,21 +235,35 @@ export async function startOpencodeServer(o: OpencodeServerOptions): Promise<Ope
   return {
     url: `http://127.0.0.1:${port}`,
     pid: pid!,
+    auth,
     stop() {
       stopping ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-          killGroup('SIGTERM')
-          const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 5000))])
-          if (timedOut) {
+        if (alive()) {
+          askStop()
+          // The watchdog's own deadline is GRACE_S; past twice that, something is wrong with it: kill everything.
+          if (!(await within(GRACE_S * 2000))) {
             killGroup('SIGKILL')
-            await exited
+            await within(2000)
           }
         }
-        // Children of opencode that ignored SIGTERM are in the same group.
+        // Children of opencode that ignored SIGTERM are in the same group. Wait (bounded) until the kernel has let go of
+        // every member, so that when stop() returns nothing of the group exists any more.
         killGroup('SIGKILL')
+        await groupGone(2000)
+        if (o.cleanupDir) rmSync(o.cleanupDir, { recursive: true, force: true })
         process.off('exit', onExit)
       })()
       return stopping
+    },
+    release() {
+      if (stopping) return
+      process.off('exit', onExit)
+      if (!alive()) return
+      askStop()
+      // Nothing here waits for the server any more: the process may exit while the watchdog finishes.
+      child.stdout!.destroy()
+      child.stderr!.destroy()
+      child.unref()
     },
   }
 }

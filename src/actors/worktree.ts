@@ -3,10 +3,10 @@
 // changed anything, the changes are committed on a branch `ocdw/<key>` first, so nothing is lost and the user can
 // merge what they want.
 import { execFile } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { makeOwnedTempDir, reclaimDeadTempDirs } from './temp-dirs.js'
 
 const run = promisify(execFile)
 
@@ -16,6 +16,8 @@ async function git(cwd: string, ...args: string[]): Promise<string> {
 }
 
 export class WorktreeError extends Error {}
+
+const WORKTREE_PREFIX = 'ocdw-wt-'
 
 export interface Worktree {
   path: string
@@ -33,7 +35,10 @@ export async function createWorktree(projectDir: string, key: string): Promise<W
       `isolation: 'worktree' needs a git repository with at least one commit in ${projectDir}; run \`git init && git commit\` there, or drop the option.`,
     )
   }
-  const path = join(await mkdtemp(join(tmpdir(), 'ocdw-wt-')), 'tree')
+  // Worktrees of a process that died mid-agent (kill -9) go first; git forgets them with `worktree prune`. Their agents
+  // had not finished, so a resume runs them again.
+  if (reclaimDeadTempDirs(WORKTREE_PREFIX) > 0) await git(root, 'worktree', 'prune').catch(() => undefined)
+  const path = join(makeOwnedTempDir(WORKTREE_PREFIX), 'tree')
   await git(root, 'worktree', 'add', '--detach', path, 'HEAD')
   return {
     path,

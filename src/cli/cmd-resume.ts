@@ -13,7 +13,8 @@ import { parseMode, type RunFlags } from './options.js'
 import { approveResume } from './resume-approval.js'
 import { isLockHeld, readLock, RunLockedError } from '../store/lock.js'
 import { findRun } from '../store/runs.js'
-import { runSession } from './run-session.js'
+import { printSummary, runSession } from './run-session.js'
+import { completedSummary, resumeConnection } from './resume-connection.js'
 
 export function registerResume(program: Command): void {
   program
@@ -51,6 +52,13 @@ export function registerResume(program: Command): void {
       if (await isLockHeld(dir)) {
         throw new RunLockedError(`Run ${id} is in use by process ${holder?.pid ?? '?'} on ${holder?.host ?? 'this host'}; stop it with \`ocdw stop ${id}\`, or wait for it to end.`)
       }
+      // A completed run has nothing left to run: print its result, start no server.
+      const done = flags.script ? undefined : completedSummary(dir, run)
+      if (done) {
+        process.stderr.write(`ocdw: run ${run.id} already completed; its recorded result follows (no agent was asked again)\n`)
+        printSummary(done, common.json)
+        return
+      }
       let edited: { source: string; origin: string } | undefined
       if (flags.script) {
         try {
@@ -70,6 +78,8 @@ export function registerResume(program: Command): void {
         return
       }
       const script = edited ? decision.source : undefined
-      setExitCode(cmd, await runSession({ projectDir: process.cwd(), resumeRunId: id, ...common, script, args: undefined, approved: decision.approved }))
+      // The run's recorded connection (offline, server, model) unless a flag overrides it.
+      const connection = resumeConnection(run.options, { server: common.server, offline: flags.offline, model: common.model })
+      setExitCode(cmd, await runSession({ projectDir: process.cwd(), resumeRunId: id, ...common, ...connection, script, args: undefined, approved: decision.approved }))
     })
 }

@@ -20,6 +20,7 @@ export function addRunFlags(cmd: Command): Command {
     .option('--yes', 'approve without asking, for this run')
     .option('--mode <mode>', 'approval mode: default | auto | bypass', 'default')
     .option('--server <url>', 'use a running OpenCode server (else one is spawned in the project dir)')
+    .option('--server-password-env <name>', "with --server: the environment variable holding the server's password (default OPENCODE_SERVER_PASSWORD)")
     .option('--offline', 'use the bundled offline model (no API key needed)')
     .option('--model <provider/model>', 'default model for the planner and the agents')
     .option('--concurrency <n>', 'pin the agents running at once (default: adaptive, from 16)')
@@ -106,6 +107,7 @@ export function commonRunOptions(flags: RunFlags) {
   return {
     args: parseArgs(flags.args),
     server: validateServerUrl(flags.server),
+    serverPasswordEnv: flags.serverPasswordEnv,
     offline: flags.offline,
     model: flags.model,
     concurrency: positiveInt(flags.concurrency, '--concurrency'),

@@ -16,6 +16,7 @@ export async function detachRun(o: { projectDir: string; source: string; flags: 
   const f = o.flags
   if (f.args !== undefined) args.push('--args', f.args)
   if (f.server) args.push('--server', f.server)
+  if (f.serverPasswordEnv) args.push('--server-password-env', f.serverPasswordEnv)
   if (f.offline) args.push('--offline')
   if (f.model) args.push('--model', f.model)
   if (f.concurrency) args.push('--concurrency', f.concurrency)

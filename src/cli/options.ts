@@ -6,6 +6,7 @@ export interface RunFlags {
   yes?: boolean
   mode?: string
   server?: string
+  serverPasswordEnv?: string
   offline?: boolean
   model?: string
   concurrency?: string

@@ -12,6 +12,7 @@ import { EXIT } from './errors.js'
 import { fmtElapsed, fmtTokens } from '../machines/format.js'
 import { sanitizeForTerminal } from '../machines/sanitize.js'
 import { createRunParentSession, type SessionsMode } from './run-parent-session.js'
+import { preflight, preflightEnabled } from './preflight.js'
 
 export interface SessionOptions {
   projectDir: string
@@ -21,6 +22,8 @@ export interface SessionOptions {
   server?: string
   offline?: boolean
   model?: string
+  /** With --server: the environment variable that holds the server's password. */
+  serverPasswordEnv?: string
   concurrency?: number
   maxAgents?: number
   budget?: number
@@ -38,15 +41,52 @@ export interface SessionOptions {
   sessions?: SessionsMode
 }
 
-export function connectFor(o: SessionOptions): Promise<OpencodeConnection> {
-  return connectOpencode({ projectDir: o.projectDir, server: o.server, offline: o.offline, model: o.model })
+type ConnectFlags = Pick<SessionOptions, 'projectDir' | 'server' | 'offline' | 'model' | 'serverPasswordEnv' | 'quiet'>
+
+/** Connects, saying so while a server starts. */
+export function openConnection(o: ConnectFlags): Promise<OpencodeConnection> {
+  return connectOpencode({
+    projectDir: o.projectDir,
+    server: o.server,
+    offline: o.offline,
+    model: o.model,
+    serverPasswordEnv: o.serverPasswordEnv,
+    onProgress: (line) => (o.quiet ? undefined : process.stderr.write(line)),
+  })
 }
+
+/** Checks that the model answers before any work is done and names it; on failure ends the connection and throws. */
+export async function checkConnection(connection: OpencodeConnection, projectDir: string, quiet = false): Promise<void> {
+  const say = (line: string) => (quiet ? undefined : process.stderr.write(line))
+  try {
+    let model = connection.model
+    if (preflightEnabled()) {
+      say(`ocdw: checking that the model answers on ${connection.label}\n`)
+      model = await preflight(connection, projectDir)
+    }
+    say(`ocdw: agents run on ${connection.label}${model ? ` · model ${model}` : ''}\n`)
+  } catch (err) {
+    connection.release()
+    throw err
+  }
+}
+
+/** openConnection, then checkConnection. */
+export async function connectFor(o: ConnectFlags): Promise<OpencodeConnection> {
+  const connection = await openConnection(o)
+  await checkConnection(connection, o.projectDir, o.quiet)
+  return connection
+}
+
+/** SIGINT, SIGTERM and SIGHUP (terminal closed) stop the run; whatever happens, the process is gone this soon after. */
+const SIGNAL_DEADLINE_MS = 2000
+/** With --server: how long a stop may wait for the server to abort the stopped sessions (connection.ts drains them). */
+const EXTERNAL_STOP_DEADLINE_MS = 65_000
 
 export async function runSession(o: SessionOptions): Promise<number> {
   const connection = o.connection ?? (await connectFor(o))
   let inspector: { stop(): void } | undefined
   try {
-    if (!o.json && !o.quiet) process.stderr.write(`ocdw: agents run on ${connection.label}\n`)
     let inspect: ReturnType<typeof createWebSocketInspector> | undefined
     if (o.inspect) {
       const bridge = await startInspectorBridge({ say: (line) => process.stderr.write(`ocdw: ${line}\n`) })
@@ -69,16 +109,30 @@ export async function runSession(o: SessionOptions): Promise<number> {
       approved: o.approved,
       gate: connection.executor.shell?.bind(connection.executor),
       inspect: inspect?.inspect,
-      recordOptions: { model: connection.model, server: o.server, offline: o.offline ?? false },
+      recordOptions: { model: connection.model, server: connection.spawned ? undefined : connection.url, offline: o.offline ?? false },
     })
     parent.name(run.view().name, run.runId)
     o.onStarted?.(run, connection)
     if (!o.quiet) process.stderr.write(`ocdw: run ${run.runId} (${run.runDir})\n`)
     const stopProgress = attachProgress({ events: run.events, view: run.view, quiet: o.quiet })
     let interrupts = 0
-    const onSigint = () => {
+    const onSigint = (sig: NodeJS.Signals) => {
       interrupts++
       if (interrupts === 1) {
+        // A run that cannot stop in time (an agent stuck in a tool) must not keep the process, or the server, alive:
+        // exiting runs the server's exit hook, and the journal already holds every finished agent.
+        // On a server ocdw did not start, nothing of ours is left behind, but its sessions must be aborted there
+        // first: that may take until their next tool call or the end of their model turn (a second Ctrl-C quits).
+        setTimeout(() => process.exit(EXIT.stopped), connection.spawned ? SIGNAL_DEADLINE_MS : EXTERNAL_STOP_DEADLINE_MS).unref()
+        if (sig === 'SIGHUP') {
+          // No terminal to write to any more: stop quietly.
+          try {
+            run.send({ type: 'STOP' })
+          } catch {
+            /* already ending */
+          }
+          return
+        }
         process.stderr.write('\nocdw: stopping the run (Ctrl-C again to quit at once; `ocdw resume` continues it)\n')
         try {
           run.send({ type: 'STOP' })
@@ -89,9 +143,11 @@ export async function runSession(o: SessionOptions): Promise<number> {
     }
     process.on('SIGINT', onSigint)
     process.on('SIGTERM', onSigint)
+    process.on('SIGHUP', onSigint)
     const summary = await run.done
     process.off('SIGINT', onSigint)
     process.off('SIGTERM', onSigint)
+    process.off('SIGHUP', onSigint)
     stopProgress()
     inspect?.stop()
     const warning = await parent.finish(summary, o.sessions ?? 'keep')
@@ -100,7 +156,10 @@ export async function runSession(o: SessionOptions): Promise<number> {
     return exitCodeFor(summary)
   } finally {
     inspector?.stop()
-    await connection.stop()
+    // The result is printed: do not make the user wait for OpenCode's shutdown (its watchdog bounds and finishes it).
+    // A server ocdw did not start outlives us: its stopped sessions are aborted before we leave (connection.stop()).
+    if (connection.spawned) connection.release()
+    else await connection.stop()
   }
 }
 

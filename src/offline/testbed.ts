@@ -6,7 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createOpencodeClient, type OpencodeClient } from '@opencode-ai/sdk/v2'
-import { startOpencodeServer } from '../actors/opencode-server.js'
+import { basicAuthHeader, startOpencodeServer, type ServerAuth } from '../actors/opencode-server.js'
+import { makeOwnedTempDir, reclaimDeadTempDirs } from '../actors/temp-dirs.js'
 import { startOfflineModel, type OfflineModel, type OfflineModelOptions } from './server.js'
 
 export const OFFLINE_PROVIDER_ID = 'ocdw-offline'
@@ -36,7 +37,11 @@ export interface OfflineTestbed {
   offline: OfflineModel
   logFile: string
   model: typeof OFFLINE_MODEL
+  /** The server's fresh random Basic-auth credentials (every request needs them). */
+  auth: ServerAuth
   stop(): Promise<void>
+  /** Ends everything without waiting: the server's watchdog finishes its shutdown and removes the temp home. */
+  release(): void
 }
 
 /** The OpenCode config that makes the offline model the only provider (exported for docs and tests). */
@@ -96,8 +101,12 @@ export function isolatedEnv(home: string): NodeJS.ProcessEnv {
   }
 }
 
+const HOME_PREFIX = 'ocdw-offline-home-'
+
 export async function startOfflineTestbed(o: OfflineTestbedOptions = {}): Promise<OfflineTestbed> {
-  const home = mkdtempSync(join(tmpdir(), 'ocdw-offline-home-'))
+  // Temp homes of test beds whose process died (kill -9) go first; this one is stamped so a later start can do the same.
+  reclaimDeadTempDirs(HOME_PREFIX)
+  const home = makeOwnedTempDir(HOME_PREFIX)
   const ownProject = o.projectDir === undefined
   const projectDir = o.projectDir ?? mkdtempSync(join(tmpdir(), 'ocdw-offline-project-'))
   const logFile = o.logFile ?? (process.env.OCDW_OFFLINE_LOG || join(home, 'offline-model.log'))
@@ -123,13 +132,13 @@ export async function startOfflineTestbed(o: OfflineTestbedOptions = {}): Promis
 
   let server: Awaited<ReturnType<typeof startOpencodeServer>>
   try {
-    server = await startOpencodeServer({ cwd: projectDir, env })
+    server = await startOpencodeServer({ cwd: projectDir, env, cleanupDir: home })
   } catch (err) {
     await offline.stop()
     cleanup()
     throw err
   }
-  const client = createOpencodeClient({ baseUrl: server.url, directory: projectDir })
+  const client = createOpencodeClient({ baseUrl: server.url, directory: projectDir, headers: { Authorization: basicAuthHeader(server.auth) } })
   let stopping: Promise<void> | undefined
   return {
     url: server.url,
@@ -141,6 +150,13 @@ export async function startOfflineTestbed(o: OfflineTestbedOptions = {}): Promis
     offline,
     logFile,
     model: OFFLINE_MODEL,
+    auth: server.auth,
+    release() {
+      if (stopping) return
+      server.release()
+      void offline.stop()
+      if (ownProject) rmSync(projectDir, { recursive: true, force: true })
+    },
     stop() {
       stopping ??= (async () => {
         await server.stop()

@@ -49,7 +49,7 @@ describe('faults', () => {
     const bed = await startOfflineTestbed({ projectDir: sb.project, latencyMs: 800 })
     beds.push(bed)
     writeFileSync(join(sb.project, 'dies.js'), FAN(8, 'dies'))
-    const child = sb.spawn(['run', '--script', 'dies.js', '--server', bed.url, '--yes', '--json', '--concurrency', '2'])
+    const child = sb.spawn(['run', '--script', 'dies.js', '--server', bed.url, '--yes', '--json', '--concurrency', '2'], { env: { OPENCODE_SERVER_PASSWORD: bed.auth.password } })
     const exited = new Promise<number>((r) => child.on('exit', (c) => r(c ?? -1)))
     const runsDir = join(sb.project, '.opencode/workflows/runs')
     let runDir = ''
@@ -76,7 +76,7 @@ describe('faults', () => {
     await bed.stop().catch(() => undefined)
     const fresh = await startOfflineTestbed({ projectDir: sb.project })
     beds.push(fresh)
-    const resumed = await sb.runAsync(['resume', s.runId, '--server', fresh.url, '--json'])
+    const resumed = await sb.runAsync(['resume', s.runId, '--server', fresh.url, '--json'], { env: { OPENCODE_SERVER_PASSWORD: fresh.auth.password } })
     expect(resumed.code, resumed.stderr).toBe(0)
     const s2 = parseJsonOut(resumed.stdout)
     expect(s2.status).toBe('completed')

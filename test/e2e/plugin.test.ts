@@ -116,7 +116,7 @@ describe('the ocdw plugin in the real OpenCode server', () => {
   })
 
   it('the server lists the workflow tools and the commands', async () => {
-    const ids = await (await fetch(`${tb.url}/experimental/tool/ids?directory=${encodeURIComponent(dir())}`)).json()
+    const ids = await (await fetch(`${tb.url}/experimental/tool/ids?directory=${encodeURIComponent(dir())}`, { headers: { Authorization: `Basic ${Buffer.from(`${tb.auth.username}:${tb.auth.password}`).toString('base64')}` } })).json()
     expect(ids).toEqual(expect.arrayContaining(['workflow', 'workflow_status', 'workflow_control']))
     const commands = ((await tb.client.command.list({ directory: dir() })).data ?? []).map((c: any) => c.name)
     expect(commands).toEqual(expect.arrayContaining(['workflow', 'workflows', 'deep-research', 'ultracode', 'saved-tiny']))

@@ -150,7 +150,7 @@ const [ok, refused] = await parallel([
 return { ok, refused }
 `,
     )
-    const child = sb.spawn(['run', '--script', 'perm.js', '--server', bed.url, '--yes', '--json'])
+    const child = sb.spawn(['run', '--script', 'perm.js', '--server', bed.url, '--yes', '--json'], { env: { OPENCODE_SERVER_PASSWORD: bed.auth.password } })
     const exited = new Promise<number>((r) => child.on('exit', (c) => r(c ?? -1)))
     const runId = await waitFor('the run dir', () => runIdFor(sb.project, "name: 'perm'"))
 

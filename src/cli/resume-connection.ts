@@ -1,0 +1,50 @@
+// How `ocdw resume` reaches OpenCode, and what it does for a run that needs no OpenCode at all. A run is resumed the
+// way it was connected (run.json records offline, server URL and model) unless a flag says otherwise: resuming an
+// --offline run without --offline must not start the user's default OpenCode and wait on a model it never used. A
+// completed run with no failed or stopped agent has nothing left to do: its recorded result is printed without
+// starting any server.
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { RunSummary } from '../machines/types.js'
+import type { RunFile } from '../store/run-file.js'
+
+export interface ConnectionChoice {
+  server?: string
+  offline?: boolean
+  model?: string
+}
+
+/** Flags win; without --server or --offline, the recorded connection (and its model) is used again. */
+export function resumeConnection(recorded: RunFile['options'], flags: ConnectionChoice): ConnectionChoice {
+  const rec = recorded as { server?: unknown; offline?: unknown; model?: unknown }
+  const recServer = typeof rec.server === 'string' && rec.server ? rec.server : undefined
+  const recOffline = rec.offline === true
+  const recModel = typeof rec.model === 'string' && rec.model ? rec.model : undefined
+  if (flags.server) return { server: flags.server, offline: false, model: flags.model }
+  if (flags.offline) return { offline: true, model: flags.model ?? (recOffline ? recModel : undefined) }
+  return { server: recServer, offline: recOffline, model: flags.model ?? recModel }
+}
+
+/** The summary of a run that already completed, from its files (no server, no model call). */
+export function completedSummary(runDir: string, run: RunFile): RunSummary | undefined {
+  // A completed run whose agents failed or stopped still has work a resume does again (those agents run anew).
+  const a = run.totals.agents
+  if (run.status !== 'completed' || a.failed > 0 || a.stopped > 0) return undefined
+  const file = join(runDir, 'result.json')
+  if (!existsSync(file)) return undefined
+  let result: unknown
+  try {
+    result = JSON.parse(readFileSync(file, 'utf8'))
+  } catch {
+    return undefined // damaged: let the normal resume replay the journal and write it again
+  }
+  return {
+    runId: run.id,
+    status: 'completed',
+    result,
+    agents: { total: a.total, done: a.done, failed: a.failed, stopped: a.stopped, cached: a.done },
+    tokens: run.totals.tokens,
+    elapsedMs: Math.max(0, (run.endedAt ?? run.startedAt) - run.startedAt),
+    runDir,
+  }
+}
