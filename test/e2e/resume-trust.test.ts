@@ -116,7 +116,7 @@ return out
 
   it('13.10 13.11 13.12 a live run: bad names exit 2, restart never pretends, labels and id prefixes work, ls and show agree while paused, resume continues it', async () => {
     const rules = join(sb.root, 'live-rules.json')
-    writeFileSync(rules, JSON.stringify({ rules: [{ match: '^live slow', latencyMs: 6000, reply: { text: 'slow answer' } }] }))
+    writeFileSync(rules, JSON.stringify({ rules: [{ match: '^live slow', latencyMs: 10000, reply: { text: 'slow answer' } }] }))
     writeFileSync(join(sb.project, 'live.js'), `export const meta = { name: 'live-run' }
 const first = await agent('live first', { label: 'first' })
 const two = await agent('live slow 2', { label: 'item 2' })
@@ -129,6 +129,8 @@ return [first !== null, two, three]
     const prefix = id.slice(0, -1)
     const runDir = join(sb.project, '.opencode/workflows/runs', id)
     await waitFor('item 2 running', () => showJson(sb, id).agents.find((a: any) => a.label === 'item 2' && a.status === 'running'))
+    // Paused while item 2 runs (it finishes; item 3 will wait): a stable run that every surface must describe alike.
+    expect(sb.run(['pause', prefix]).code).toBe(0)
 
     const unknown = sb.run(['stop', prefix, '--agent', 'nobody'])
     expect(unknown.code).toBe(2)
@@ -138,8 +140,6 @@ return [first !== null, two, three]
     expect(restart.stderr).toMatch(/Agent "first" \([\w-]+\) already finished and the script has its result, so restarting it would change nothing; only a running agent can be restarted\./)
     expect(showJson(sb, id).agents.find((a: any) => a.label === 'first').attempt).toBe(1)
 
-    // Paused, with its running agent finished: a stable run that every surface must describe the same way.
-    expect(sb.run(['pause', prefix]).code).toBe(0)
     await waitFor('item 2 done and item 3 held while paused', () => {
       const v = showJson(sb, id)
       return v.agents.find((a: any) => a.label === 'item 2' && a.status === 'done') && v.agents.find((a: any) => a.label === 'item 3' && a.status === 'queued')
