@@ -1,4 +1,4 @@
-// Agents on OpenCode (DESIGN §6, §10): each agent() is a child session prompted once. The result is the final
+// Agents on OpenCode (docs/ARCHITECTURE.md §2, §7): each agent() is a child session prompted once. The result is the final
 // assistant text, or `info.structured` for schema agents (format json_schema; every attempt gets its own session
 // because of upstream bug #26929). Tokens and cost are summed over every assistant message of the session, from the
 // message events (a tool-using agent has several). Transient failures (HTTP 5xx/429, connection reset, retryable

@@ -1,4 +1,4 @@
-// Approval before any agent runs (DESIGN §9, issue 5): shows the workflow's name, description, phases and a caution
+// Approval before any agent runs (README "Usage"): shows the workflow's name, description, phases and a caution
 // about size, then Yes / Yes and don't ask again / View raw script / Edit script / No. Modes: default (ask unless
 // consent was recorded), auto (ask on the first launch of a name, record consent), bypass (never ask).
 import { createHash } from 'node:crypto'
@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline/promises'
 import { parseScript, type ParsedScript } from '../script/meta.js'
 import { hasConsent, recordConsent } from '../store/consent.js'
-import { estimateAgents } from './estimate.js'
+import { estimateAgents } from '../script/estimate.js'
 import { combinedHash, sha256 } from '../actors/approved-set.js'
 import { sanitizeLine, sanitizeForTerminal } from '../machines/sanitize.js'
 

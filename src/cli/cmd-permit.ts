@@ -1,5 +1,5 @@
 // `ocdw permit <runId> --agent <key> --reply once|always|reject`: answers the OpenCode permission request an agent of
-// a live run is waiting on (DESIGN §6: a permission request pauses only that agent). The pending request id comes from
+// a live run is waiting on (docs/ARCHITECTURE.md §2: a permission request pauses only that agent). The pending request id comes from
 // the live run's view; the answer travels as the PERMISSION_REPLY control command (an actor event).
 import type { Command } from 'commander'
 import { fetchLiveView, sendControl } from '../actors/control-client.js'

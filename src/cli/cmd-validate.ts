@@ -10,7 +10,7 @@ import { parseScript } from '../script/meta.js'
 import { sanitizeLine } from '../machines/sanitize.js'
 import { UsageError } from './errors.js'
 import { parseArgs, positiveInt } from './options.js'
-import { estimateAgents } from './estimate.js'
+import { estimateAgents } from '../script/estimate.js'
 import { dryRun } from './dry-run.js'
 
 /** A script path, or the name of a saved or bundled workflow. */

@@ -1,4 +1,4 @@
-// Exit codes of the CLI contract (DESIGN §9) and the errors that carry them.
+// Exit codes of the CLI contract (README "Usage") and the errors that carry them.
 export const EXIT = { completed: 0, failed: 1, usage: 2, stopped: 3 } as const
 
 /** Bad usage or bad input: the message says what was wrong and what to do; exit 2; nothing written. */

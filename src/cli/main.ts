@@ -1,4 +1,4 @@
-// The `ocdw` command line (DESIGN §9): one file per command, registered here.
+// The `ocdw` command line (README "Usage"): one file per command, registered here.
 import { Command, CommanderError } from 'commander'
 import { exitCodeOf, EXIT } from './errors.js'
 import { registerRun } from './cmd-run.js'

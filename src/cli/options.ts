@@ -1,4 +1,4 @@
-// Parsing of the flags shared by `run`, `resume` and `demo` (DESIGN §9), into checked values.
+// Parsing of the flags shared by `run`, `resume` and `demo` (README "Usage"), into checked values.
 import { UsageError } from './errors.js'
 
 export interface RunFlags {

@@ -33,7 +33,7 @@ export interface Tokens {
 
 export const ZERO_TOKENS: Tokens = Object.freeze({ input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 })
 
-/** `opts` of the script's `agent(prompt, opts)` call (DESIGN §3), after validation. */
+/** `opts` of the script's `agent(prompt, opts)` call (README "A workflow script", docs/PARITY.md), after validation. */
 export interface AgentOptions {
   label?: string
   phase?: string
@@ -162,7 +162,7 @@ export type RuntimeEvent =
   | { type: 'concurrency'; limit: number; mode: 'adaptive' | 'pinned'; at: number }
   | { type: 'run.result'; result: unknown; at: number }
 
-/** Where the runtime's totals land: `--json` summary shape (DESIGN §9). */
+/** Where the runtime's totals land: `--json` summary shape (README "Usage"). */
 export interface RunSummary {
   runId: string
   status: 'completed' | 'failed' | 'stopped' | 'denied' | 'interrupted'

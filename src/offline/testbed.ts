@@ -76,7 +76,7 @@ export function offlineOpencodeConfig(baseURL: string): Record<string, unknown> 
   }
 }
 
-/** Environment switches that keep OpenCode offline and isolated (DESIGN §10). */
+/** Environment switches that keep OpenCode offline and isolated (docs/ARCHITECTURE.md §7). */
 export function isolatedEnv(home: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) {

@@ -1,4 +1,4 @@
-// Where runs live: `.opencode/workflows/runs/<runId>/` of the project (DESIGN §5).
+// Where runs live: `.opencode/workflows/runs/<runId>/` of the project (docs/ARCHITECTURE.md §4).
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { writeFileAtomic } from './atomic.js'

@@ -1,4 +1,4 @@
-// Saved workflows (DESIGN §5): `.opencode/workflows/<name>.js` in the project, `<config>/opencode/workflows/<name>.js`
+// Saved workflows (docs/ARCHITECTURE.md §4): `.opencode/workflows/<name>.js` in the project, `<config>/opencode/workflows/<name>.js`
 // personal. Claude Code's own folders are read too (issue 16.5), each after the `.opencode` one of the same scope, so
 // a team's existing Claude workflows run by name: `.claude/workflows/` (project) and `~/.claude/workflows/` (personal).
 // ocdw only ever saves into the `.opencode` folders. Saving also writes an OpenCode command file so `/<name>` works inside OpenCode. Never through a symlink,

@@ -1,4 +1,4 @@
-// The QuickJS script sandbox against the in-process backend: the globals' semantics (DESIGN §3), the limits
+// The QuickJS script sandbox against the in-process backend: the globals' semantics (README "A workflow script", docs/PARITY.md), the limits
 // (CPU, memory, stack: the run fails clearly and this test process lives on), error locations, and stop.
 import { describe, expect, it } from 'vitest'
 import type { AgentCall } from '../../src/machines/types.js'
@@ -266,7 +266,7 @@ describe('standard library', () => {
   })
 })
 
-describe('a Claude-Code-style script (DESIGN §3)', () => {
+describe('a Claude-Code-style script (README "A workflow script", docs/PARITY.md)', () => {
   it('runs unmodified', async () => {
     const source = `export const meta = {
   name: 'migrate-tests',
