@@ -10,7 +10,7 @@ import { commonRunOptions } from './cmd-run.js'
 import { EXIT, UsageError } from './errors.js'
 import { setExitCode } from './main.js'
 import { parseMode, type RunFlags } from './options.js'
-import { approveResume } from './resume-approval.js'
+import { approvalUnchanged, approveResume } from './resume-approval.js'
 import { isLockHeld, readLock, RunLockedError } from '../store/lock.js'
 import { findRun } from '../store/runs.js'
 import { printSummary, runSession } from './run-session.js'
@@ -52,8 +52,9 @@ export function registerResume(program: Command): void {
       if (await isLockHeld(dir)) {
         throw new RunLockedError(`Run ${id} is in use by process ${holder?.pid ?? '?'} on ${holder?.host ?? 'this host'}; stop it with \`ocdw stop ${id}\`, or wait for it to end.`)
       }
-      // A completed run has nothing left to run: print its result, start no server.
-      const done = flags.script ? undefined : completedSummary(dir, run)
+      // A completed run has nothing left to run: print its result, start no server. Not when its script (or a
+      // sub-workflow) was edited since it was approved: that is edit-then-resume, which approval must see first.
+      const done = flags.script || !(await approvalUnchanged(dir, process.cwd())) ? undefined : completedSummary(dir, run)
       if (done) {
         process.stderr.write(`ocdw: run ${run.id} already completed; its recorded result follows (no agent was asked again)\n`)
         printSummary(done, common.json)

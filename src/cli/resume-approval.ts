@@ -21,6 +21,14 @@ export interface ResumeApproval {
   script?: { source: string; origin: string }
 }
 
+/** True when script.js and the sub-workflows it names still have the hashes recorded at approval (nothing to ask). */
+export async function approvalUnchanged(runDir: string, projectDir: string): Promise<boolean> {
+  const recorded = (readRunFile(runDir) as { approved?: ApprovedSet }).approved
+  if (!recorded) return false
+  const now = await approvedSetOf(readFileSync(join(runDir, 'script.js'), 'utf8'), workflowResolver(projectDir))
+  return sameApprovedSet(recorded, { script: now.script, workflows: now.workflows })
+}
+
 /**
  * Approved: the set the resumed run may execute (recorded in run.json) and the script to resume with. Denied: a
  * sentence saying why and what to do.

@@ -85,6 +85,7 @@ describe('resume of an edited or planted run dir', () => {
     cpSync(join(runsDir(), runId), dir, { recursive: true })
     const rf = runJson(planted)
     rf.id = planted
+    rf.status = 'stopped' // something left to run (a completed run would only print its recorded result)
     writeFileSync(join(dir, 'run.json'), JSON.stringify(rf))
     const outside = join(sb.root, 'victim.txt')
     writeFileSync(outside, 'precious\n')
@@ -103,6 +104,7 @@ describe('resume of an edited or planted run dir', () => {
     cpSync(join(runsDir(), runId), dir3, { recursive: true })
     const rf3 = runJson(planted3)
     rf3.id = planted3
+    rf3.status = 'stopped'
     writeFileSync(join(dir3, 'run.json'), JSON.stringify(rf3))
     const outDir = join(sb.root, 'victim-dir')
     mkdirSync(outDir)
