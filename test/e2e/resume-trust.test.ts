@@ -243,7 +243,7 @@ describe('13.8 stop on a server ocdw does not own', { timeout: 300_000 }, () => 
       rules: [
         {
           match: '^touch the marker$',
-          reply: { tools: [{ name: 'bash', args: { command: 'sleep 6; touch stopped-marker', description: 'Touch a marker late' } }] },
+          reply: { tools: [{ name: 'bash', args: { command: 'sleep 30; touch stopped-marker', description: 'Touch a marker late' } }] },
           then: [{ text: 'touched' }],
         },
       ] as never,
@@ -258,16 +258,16 @@ describe('13.8 stop on a server ocdw does not own', { timeout: 300_000 }, () => 
     writeFileSync(join(sb.project, 'marker.js'), `export const meta = { name: 'marker' }
 return await agent('touch the marker')
 `)
-    const child = sb.spawn(['run', '--script', 'marker.js', '--server', bed.url, '--model', bed.model, '--yes', '--json'])
+    const child = sb.spawn(['run', '--script', 'marker.js', '--server', bed.url, '--model', bed.model, '--yes', '--json'], { env: { OPENCODE_SERVER_PASSWORD: bed.auth.password } })
     const exited = new Promise<number>((r) => child.on('exit', (c) => r(c ?? -1)))
     const runDir = await waitFor('the marker run', () => runDirOf(sb, "'marker'"))
     await waitFor('the agent started', () => journal(runDir).some((e) => e.t === 'agent.started'))
     const id = runDir.split('/').pop()!
     await waitFor('the bash tool running', () => showJson(sb, id).agents.some((a: any) => a.tools.some((t: any) => t.tool === 'bash' && t.status === 'running')))
-    const stop = sb.run(['stop', id])
+    const stop = sb.run(['stop', id], { env: { OPENCODE_SERVER_PASSWORD: bed.auth.password } })
     expect(stop.code, stop.stderr).toBe(0)
     expect(await exited).toBe(3)
-    // Every session on the server has come to rest; the agent's bash call (6 s, then the marker) was cut short.
+    // Every session on the server has come to rest; the agent's bash call (30 s, then the marker) was cut short.
     await waitFor('no busy session on the server', async () => {
       const st = await bed.client.session.status({ directory: sb.project })
       return Object.values((st.data ?? {}) as Record<string, { type: string }>).every((s) => s.type === 'idle') || undefined
