@@ -22,7 +22,7 @@ describe('CLI runs keep the OpenCode session list tidy', () => {
   const sessions = async () => ((await tb.client.session.list({ directory: sb.project })).data ?? []) as any[]
   const topLevelOcdw = async () => (await sessions()).filter((s) => !s.parentID && String(s.title).startsWith('ocdw: '))
   const run = async (script: string, extra: string[] = []) => {
-    const r = await sb.runAsync(['run', '--script', script, '--server', tb.url, '--yes', '--json', ...extra])
+    const r = await sb.runAsync(['run', '--script', script, '--server', tb.url, '--yes', '--json', ...extra], { env: { OPENCODE_SERVER_PASSWORD: tb.auth.password } })
     return { ...r, summary: r.stdout.trim() ? parseJsonOut(r.stdout) : undefined }
   }
 
@@ -61,7 +61,7 @@ describe('CLI runs keep the OpenCode session list tidy', () => {
     expect(failed.summary.status).toBe('failed')
     expect((await topLevelOcdw()).map((s) => s.title)).toContain(`ocdw: failing ${failed.summary.runId}`)
 
-    const bad = sb.run(['run', '--script', 'three.js', '--server', tb.url, '--yes', '--sessions', 'sometimes'])
+    const bad = sb.run(['run', '--script', 'three.js', '--server', tb.url, '--yes', '--sessions', 'sometimes'], { env: { OPENCODE_SERVER_PASSWORD: tb.auth.password } })
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('--sessions sometimes is not a sessions mode; use keep, delete-on-success or delete.')
   }, 400_000)

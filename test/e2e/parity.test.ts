@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createOpencodeClient } from '@opencode-ai/sdk/v2'
 import { createOpencodeExecutor } from '../../src/actors/opencode-executor.js'
+import { basicAuthHeader } from '../../src/actors/opencode-server.js'
 import { startRun } from '../../src/actors/runtime.js'
 import type { RuntimeEvent } from '../../src/machines/types.js'
 import { startOfflineModel, type OfflineModel } from '../../src/offline/server.js'
@@ -189,7 +190,8 @@ return { t, m, p, ok }`
       req.pipe(up)
     })
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()))
-    const client = createOpencodeClient({ baseUrl: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`, directory: bed.projectDir })
+    // The test bed's server has a password, like every server ocdw starts: the client sends it through the proxy.
+    const client = createOpencodeClient({ baseUrl: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`, directory: bed.projectDir, headers: { Authorization: basicAuthHeader(bed.auth) } })
     const executor = createOpencodeExecutor({ client, directory: bed.projectDir, defaultModel: bed.model, retries: 3, backoffMs: 10 })
     const before = await sessionIds(bed)
     try {

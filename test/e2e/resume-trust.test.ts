@@ -39,7 +39,7 @@ describe('runs you can trust, on the real server', { timeout: 400_000 }, () => {
   it('13.1 an agent killed in flight is asked exactly once more on resume, even when it finishes before the script asks', async () => {
     const rules = join(sb.root, 'fix-rules.json')
     const log = join(sb.root, 'fix-model.log')
-    writeFileSync(rules, JSON.stringify({ rules: [{ match: '^FIX the flaky test$', latencyMs: 2500, reply: { text: 'fixed it' } }] }))
+    writeFileSync(rules, JSON.stringify({ rules: [{ match: '^FIX the flaky test$', latencyMs: 12_000, reply: { text: 'fixed it' } }] }))
     writeFileSync(join(sb.project, 'gate-fix.js'), `export const meta = { name: 'gate-fix' }
 await gate('sleep 5')
 const fixed = await agent('FIX the flaky test', { label: 'fixer' })
@@ -53,6 +53,8 @@ return fixed
     await waitFor('a snapshot with FIX running', () => /"running":\["[\w-]+"\]/.test(readFileSync(join(runDir, 'snapshot.json'), 'utf8')))
     process.kill(-child.pid!, 'SIGKILL')
     await new Promise((r) => child.on('exit', r))
+    // The kill landed while FIX was in flight (its 12 s answer leaves room on a loaded machine).
+    expect(journal(runDir).some((e) => e.t === 'agent.done')).toBe(false)
     await waitFor('the orphaned server to exit', () => leftovers(sb.root).length === 0, 20_000)
 
     // 13.11: a killed run is `interrupted` on every surface.
