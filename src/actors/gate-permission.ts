@@ -59,13 +59,15 @@ export async function gateAction(client: OpencodeClient, directory: string, comm
 }
 
 /** The gate's answer when the permission config does not let it run. */
-export function refusedGate(command: string, action: PermissionAction, why?: string): { ok: false; exitCode: -1; output: string } {
+export function refusedGate(command: string, action: PermissionAction | 'reject', why?: string): { ok: false; exitCode: -1; output: string } {
   const shown = command.length > 200 ? `${command.slice(0, 200)}…` : command
   const output =
-    action === 'deny'
+    action === 'reject'
+      ? `The gate \`${shown}\` did not run: the user rejected the permission to run it; allow it under "permission": { "bash": ... } in opencode.json or answer once/always to let it run.`
+      : action === 'deny'
       ? why
         ? `The gate \`${shown}\` did not run: ${why}, so ocdw treats bash as denied; check the OpenCode server and try again.`
         : `The gate \`${shown}\` did not run: OpenCode's permission config denies bash for it; allow it under "permission": { "bash": ... } in opencode.json to run it.`
-      : `The gate \`${shown}\` did not run: OpenCode's permission config says to ask before bash runs it, and a gate cannot be asked about mid-run; allow this command under "permission": { "bash": ... } in opencode.json, or run the check inside an agent.`
+      : `The gate \`${shown}\` did not run: OpenCode's permission config says to ask before bash runs it, and this run has no way to ask the user; allow this command under "permission": { "bash": ... } in opencode.json, or run the check inside an agent.`
   return { ok: false, exitCode: -1, output }
 }

@@ -331,7 +331,10 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
     async shell(command, opts): Promise<GateResult> {
       // session.shell ignores OpenCode's permission rules: apply the `bash` rules here first (gate-permission.ts).
       const permitted = await gateAction(client, directory, command)
-      if (permitted.action !== 'allow') return refusedGate(command, permitted.action, permitted.why)
+      // "ask": the user answers through the run's permission surfaces (gate-ask.ts); reject fails the gate.
+      const reply = permitted.action === 'ask' && opts?.ask ? await opts.ask(command) : undefined
+      if (reply === 'reject') return refusedGate(command, 'reject')
+      if (permitted.action !== 'allow' && !reply) return refusedGate(command, permitted.action, permitted.why)
       return runGate(client, directory, command, opts?.timeoutMs, await parentId())
     },
 

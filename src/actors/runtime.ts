@@ -11,6 +11,7 @@ import type {
   ControlCommand,
   ExecResult,
   GateResult,
+  GateShellOptions,
   RunStatus,
   RunSummary,
   RuntimeEvent,
@@ -21,6 +22,7 @@ import { provideWorkflow, runStatusOf } from '../machines/workflow.js'
 import { runScript } from '../script/sandbox.js'
 import { createRunRecorder } from './run-recorder.js'
 import { createScriptHost } from './script-host.js'
+import { createGateAsker } from './gate-ask.js'
 import { startControlServer, type ControlServer } from './control-server.js'
 import { openRun, type OpenedRun } from './run-open.js'
 import { resolveAgentRef, restartRefusal } from '../machines/agent-ref.js'
@@ -42,7 +44,7 @@ export interface StartRunOptions {
   maxAgents?: number
   budget?: number | null
   resolveWorkflow?: WorkflowResolver
-  gate?: (command: string, opts?: { timeoutMs?: number }) => Promise<GateResult>
+  gate?: (command: string, opts?: GateShellOptions) => Promise<GateResult>
   /** xstate inspection observer (the CLI's --inspect passes the Stately inspector's). */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void)
   /** What the user approved (script and sub-workflow hashes), recorded in a new run's run.json for resume. */
@@ -184,6 +186,11 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
     inspect: options.inspect as never,
   })
 
+  let currentPhase = ''
+  subject.subscribe((ev) => {
+    if (ev.type === 'phase.started') currentPhase = ev.title
+  })
+  const gateAsker = createGateAsker(emit, () => currentPhase || view.phases[0]?.title || 'Main')
   host = createScriptHost({
     actor,
     cached,
@@ -193,7 +200,8 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
     journal,
     // The script's budget counts output tokens, as Claude Code's does (the UI keeps showing input + output + reasoning).
     budget: () => ({ total: opened.options.budget, spent: view.tokens.output + view.tokens.reasoning }),
-    gate: options.gate,
+    // A gate whose bash rule says "ask" waits as a `gate-N` entry with a pending permission (gate-ask.ts).
+    gate: options.gate && ((command, opts) => gateAsker.run(command, (ask) => options.gate!(command, { ...opts, ask }))),
     onSettled: (key, record) => recorder.agentSettled(key, calls.get(key) ?? record.call, record, view),
   })
 
@@ -314,6 +322,8 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
       const ref = resolveAgentRef(view, command.key)
       if (ref.error !== undefined) throw new Error(ref.error)
       command = { ...command, key: ref.key }
+      // A gate waiting on "ask" is answered here: it is not an agent of the workflow machine.
+      if (command.type === 'PERMISSION_REPLY' && gateAsker.reply(command.key, command.requestId, command.reply)) return
       const refusal = command.type === 'RESTART_AGENT' ? restartRefusal(view, ref.key) : undefined
       if (refusal) throw new Error(refusal)
     }

@@ -73,6 +73,11 @@ export interface AgentBackend {
  *  user-facing Error when there is none. */
 export type WorkflowResolver = (nameOrRef: string) => Promise<{ name: string; source: string }>
 
+export interface GateShellOptions {
+  timeoutMs?: number
+  ask?: (command: string) => Promise<'once' | 'always' | 'reject'>
+}
+
 export interface GateResult {
   ok: boolean
   exitCode: number
@@ -119,8 +124,9 @@ export interface AgentExecutor {
   run(call: AgentCall, ctx: { signal: AbortSignal; emit(activity: AgentActivity): void }): Promise<ExecResult>
   /** Answers a permission request an agent raised (surfaced as an `agent.permission` event). */
   replyPermission?(requestId: string, reply: 'once' | 'always' | 'reject'): Promise<void>
-  /** Runs a shell command for the script's `gate()` (through the OpenCode server's shell in production). */
-  shell?(command: string, opts?: { timeoutMs?: number }): Promise<GateResult>
+  /** Runs a shell command for the script's `gate()` (through the OpenCode server's shell in production). `ask`, when
+   *  given, asks the user when the permission rules say "ask" (src/actors/gate-ask.ts); without it such a gate fails. */
+  shell?(command: string, opts?: GateShellOptions): Promise<GateResult>
 }
 
 /** Events on the runtime's single rxjs stream: feeds the CLI progress, the TUI, the control channel and the journal. */

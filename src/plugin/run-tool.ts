@@ -87,6 +87,12 @@ export function workflowTool(rt: PluginRuntime): ToolDefinition {
           ctx.metadata({ title: `workflow ${label}: ${ev.title}`, metadata: { runId: run.runId, phase: ev.title } })
           void toast(rt, `${label}: phase ${ev.title}`)
         }
+        // A gate whose bash rule says "ask" waits on the run's own permission path (actors/gate-ask.ts): the workflow
+        // tool call, whose ctx.ask is OpenCode's dialog, has returned long before in a background run. Say how to answer.
+        if (ev.type === 'agent.permission' && ev.key.startsWith('gate-')) {
+          const cmd = sanitizeLine(ev.patterns.join(' ').slice(0, 120))
+          void toast(rt, `A gate waits for permission to run \`${cmd}\`: answer with \`ocdw permit ${run.runId} --agent ${ev.key} --reply once|always|reject\` or in \`ocdw ui\`.`, `workflow ${label}`, 30_000)
+        }
       })
       const finished = run.done.finally(() => {
         sub.unsubscribe()
