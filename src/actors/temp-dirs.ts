@@ -20,7 +20,7 @@ export function processStartTime(pid: number): string | undefined {
   }
 }
 
-function processAlive(pid: number, start: string | undefined): boolean {
+export function processAlive(pid: number, start: string | undefined): boolean {
   try {
     process.kill(pid, 0)
   } catch (err) {
