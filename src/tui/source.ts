@@ -83,6 +83,10 @@ export function createDiskSource(projectDir: string): TuiSource {
     },
 
     watchRun(dir, onView, onError) {
+      if (dir.startsWith('starting:')) {
+        onError?.('This run is still starting its OpenCode server; open it again once the list shows it running.')
+        return () => undefined
+      }
       let closed = false
       let unsubscribe: (() => void) | undefined
       let timer: NodeJS.Timeout | undefined
