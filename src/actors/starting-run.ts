@@ -1,13 +1,15 @@
 // A run whose OpenCode server is still starting has no run dir yet (the run id comes once the server answers), so the
-// process leaves a small marker in the runs dir meanwhile: `ocdw ls` and the TUI list it as `starting`. The marker goes
+// process leaves a small marker next to the runs dir meanwhile: `ocdw ls` and the TUI list it as `starting`. The marker goes
 // once the run exists or the process ends; one whose process died (kill -9) is removed by the next reader, so a run is
 // never shown as starting for ever.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { ensureRunsIgnored, runsDir } from '../store/paths.js'
 import { processAlive, processStartTime } from './temp-dirs.js'
 
 const PREFIX = '.starting-'
+/** Next to the runs dir, not in it (everything in runs/ is a run): `.opencode/workflows/.starting-<pid>.json`. */
+const markerDir = (projectDir: string) => dirname(runsDir(projectDir))
 
 export interface StartingRun {
   pid: number
@@ -17,9 +19,9 @@ export interface StartingRun {
 
 /** Marks this process as starting a run named `name`; the returned function (idempotent) removes the marker. */
 export function markStarting(projectDir: string, name: string): () => void {
-  const file = join(runsDir(projectDir), `${PREFIX}${process.pid}.json`)
+  const file = join(markerDir(projectDir), `${PREFIX}${process.pid}.json`)
   try {
-    mkdirSync(runsDir(projectDir), { recursive: true })
+    mkdirSync(markerDir(projectDir), { recursive: true })
     ensureRunsIgnored(projectDir) // the marker stays out of `git status`, like the runs
     writeFileSync(file, JSON.stringify({ pid: process.pid, start: processStartTime(process.pid), name, startedAt: Date.now() }) + '\n', { mode: 0o600 })
   } catch {
@@ -38,12 +40,12 @@ export function listStartingRuns(projectDir: string): StartingRun[] {
   const out: StartingRun[] = []
   let names: string[]
   try {
-    names = readdirSync(runsDir(projectDir)).filter((n) => n.startsWith(PREFIX))
+    names = readdirSync(markerDir(projectDir)).filter((n) => n.startsWith(PREFIX))
   } catch {
     return out
   }
   for (const n of names) {
-    const file = join(runsDir(projectDir), n)
+    const file = join(markerDir(projectDir), n)
     try {
       const m = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown; start?: unknown; name?: unknown; startedAt?: unknown }
       if (typeof m.pid !== 'number' || !processAlive(m.pid, typeof m.start === 'string' ? m.start : undefined)) {

@@ -26,8 +26,8 @@ describe('a starting run', () => {
     sb.cleanup()
   })
   const markers = () => {
-    const runs = join(sb.project, '.opencode/workflows/runs')
-    return existsSync(runs) ? readdirSync(runs).filter((n) => n.startsWith('.starting-')) : []
+    const dir = join(sb.project, '.opencode/workflows')
+    return existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith('.starting-')) : []
   }
 
   it('is listed as starting while its server starts, then as running', async () => {
