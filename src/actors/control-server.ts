@@ -7,7 +7,7 @@ import type { Observable } from 'rxjs'
 import type { RunView } from '../machines/run-view.js'
 import type { ControlCommand, RuntimeEvent } from '../machines/types.js'
 import { writeFileAtomic } from '../store/atomic.js'
-import { CONTROL_FILE, ControlRequestSchema, makeSocketDir, MAX_LINE_BYTES } from './control-protocol.js'
+import { CONTROL_FILE, ControlRequestSchema, makeSocketDir, MAX_LINE_BYTES, reclaimDeadSocketDirs } from './control-protocol.js'
 
 export interface ControlServerOptions {
   runDir: string
@@ -24,8 +24,12 @@ export interface ControlServer {
 
 export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
   // A fresh 0700 directory per run: no path shared between runs (no EADDRINUSE, nothing stale to remove) and no
-  // other user can connect whatever the umask.
+  // other user can connect whatever the umask. Dirs left by runs that died (kill -9) are reclaimed first.
+  reclaimDeadSocketDirs()
   const { dir: socketDir, socketPath } = makeSocketDir()
+  // However the process ends short of close() (a signal's process.exit, an uncaught error), the dir goes with it.
+  const removeDir = () => rmSync(socketDir, { recursive: true, force: true })
+  process.on('exit', removeDir)
   const sockets = new Set<Socket>()
   const server: Server = createServer((socket) => {
     sockets.add(socket)
@@ -43,7 +47,8 @@ export async function startControlServer(options: ControlServerOptions): Promise
     })
     chmodSync(socketPath, 0o600)
   } catch (err) {
-    rmSync(socketDir, { recursive: true, force: true })
+    process.off('exit', removeDir)
+    removeDir()
     throw err
   }
   server.unref()
@@ -55,7 +60,8 @@ export async function startControlServer(options: ControlServerOptions): Promise
         for (const s of sockets) s.destroy()
         server.close(() => resolve())
         rmSync(join(options.runDir, CONTROL_FILE), { force: true })
-        rmSync(socketDir, { recursive: true, force: true })
+        process.off('exit', removeDir)
+        removeDir()
       }),
   }
 }

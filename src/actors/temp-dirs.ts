@@ -1,4 +1,5 @@
-// Temporary directories that belong to one ocdw process (the offline test bed's HOME/XDG tree): each holds an owner
+// Temporary directories that belong to one ocdw process (the offline test bed's HOME/XDG tree, a run's control socket
+// dir, a run's worktree): each holds an owner
 // stamp (pid + process start time), so the next start can remove those whose process is gone, even after kill -9 or a
 // power cut. Only directories owned by this uid are ever touched; another user's are not ours to judge.
 import { lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -19,7 +20,7 @@ export function processStartTime(pid: number): string | undefined {
   }
 }
 
-function processAlive(pid: number, start: string | undefined): boolean {
+export function processAlive(pid: number, start: string | undefined): boolean {
   try {
     process.kill(pid, 0)
   } catch (err) {
@@ -30,25 +31,26 @@ function processAlive(pid: number, start: string | undefined): boolean {
   return start === undefined || now === undefined || now === start
 }
 
-/** mkdtemp in the temp dir, stamped with this process as its owner. */
-export function makeOwnedTempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
+/** mkdtemp in `base` (the temp dir unless told), stamped with this process as its owner. */
+export function makeOwnedTempDir(prefix: string, base = tmpdir()): string {
+  const dir = mkdtempSync(join(base, prefix))
   writeFileSync(join(dir, STAMP), JSON.stringify({ pid: process.pid, start: processStartTime(process.pid) }) + '\n', { mode: 0o600 })
   return dir
 }
 
-/** Removes this uid's `<prefix>*` temp dirs whose owner process is gone; returns how many went. Never throws. */
-export function reclaimDeadTempDirs(prefix: string, now = Date.now()): number {
+/** Removes this uid's `<prefix>*` dirs in `base` (the temp dir unless told) whose owner process is gone; returns how
+ * many went. Never throws. */
+export function reclaimDeadTempDirs(prefix: string, now = Date.now(), base = tmpdir()): number {
   let removed = 0
   const uid = process.getuid?.()
   let names: string[]
   try {
-    names = readdirSync(tmpdir()).filter((n) => n.startsWith(prefix))
+    names = readdirSync(base).filter((n) => n.startsWith(prefix))
   } catch {
     return 0
   }
   for (const name of names) {
-    const dir = join(tmpdir(), name)
+    const dir = join(base, name)
     try {
       const st = lstatSync(dir)
       if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue

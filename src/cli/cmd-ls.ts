@@ -2,6 +2,7 @@
 // src/machines/run-facts.ts over the live view or the files on disk).
 import type { Command } from 'commander'
 import { listRunFacts } from '../actors/run-reader.js'
+import { listStartingRuns } from '../actors/starting-run.js'
 import { fmtElapsed, fmtTokens } from '../machines/format.js'
 import { sanitizeLine } from '../machines/sanitize.js'
 
@@ -12,11 +13,17 @@ export function registerLs(program: Command): void {
     .option('--json', 'as JSON')
     .action(async (flags: { json?: boolean }) => {
       const runs = (await listRunFacts(process.cwd())).map(({ run, status, live, facts }) => ({ ...run, status, live, facts }))
+      // Runs whose OpenCode server is still starting have no id yet (src/actors/starting-run.ts).
+      const starting = listStartingRuns(process.cwd()).sort((a, b) => b.startedAt - a.startedAt)
       if (flags.json) {
-        process.stdout.write(JSON.stringify(runs, null, 2) + '\n')
+        const startingJson = starting.map((s) => ({ id: null, name: s.name, status: 'starting', live: true, pid: s.pid, startedAt: s.startedAt }))
+        process.stdout.write(JSON.stringify([...startingJson, ...runs], null, 2) + '\n')
         return
       }
-      if (!runs.length) {
+      for (const s of starting) {
+        process.stdout.write(`${'(starting)'.padEnd(22)}  ${'starting'.padEnd(11)} ${sanitizeLine(s.name).padEnd(24).slice(0, 24)} pid ${s.pid}\n`)
+      }
+      if (!runs.length && !starting.length) {
         process.stdout.write('No runs in this project yet; start one with `ocdw run`.\n')
         return
       }

@@ -13,6 +13,8 @@ import { fmtElapsed, fmtTokens } from '../machines/format.js'
 import { sanitizeForTerminal } from '../machines/sanitize.js'
 import { createRunParentSession, type SessionsMode } from './run-parent-session.js'
 import { preflight, preflightEnabled } from './preflight.js'
+import { markStarting } from '../actors/starting-run.js'
+import { parseScript } from '../script/meta.js'
 
 export interface SessionOptions {
   projectDir: string
@@ -83,8 +85,25 @@ const SIGNAL_DEADLINE_MS = 2000
 /** With --server: how long a stop may wait for the server to abort the stopped sessions (connection.ts drains them). */
 const EXTERNAL_STOP_DEADLINE_MS = 65_000
 
+/** The script's meta name for the `starting` listing; never throws (a bad script fails later with its own message). */
+function scriptName(source: string): string {
+  try {
+    return parseScript(source).meta.name
+  } catch {
+    return 'workflow'
+  }
+}
+
 export async function runSession(o: SessionOptions): Promise<number> {
-  const connection = o.connection ?? (await connectFor(o))
+  // Until the run dir exists (after the server is up), `ocdw ls` and the TUI list this run as starting.
+  const doneStarting = o.connection || o.resumeRunId ? () => undefined : markStarting(o.projectDir, scriptName(o.script ?? ''))
+  let connection: OpencodeConnection
+  try {
+    connection = o.connection ?? (await connectFor(o))
+  } catch (err) {
+    doneStarting()
+    throw err
+  }
   let inspector: { stop(): void } | undefined
   try {
     let inspect: ReturnType<typeof createWebSocketInspector> | undefined
@@ -111,6 +130,7 @@ export async function runSession(o: SessionOptions): Promise<number> {
       inspect: inspect?.inspect,
       recordOptions: { model: connection.model, server: connection.spawned ? undefined : connection.url, offline: o.offline ?? false },
     })
+    doneStarting()
     parent.name(run.view().name, run.runId)
     o.onStarted?.(run, connection)
     if (!o.quiet) process.stderr.write(`ocdw: run ${run.runId} (${run.runDir})\n`)

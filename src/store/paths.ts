@@ -14,7 +14,7 @@ export function scheduleLogsDir(projectDir: string): string {
   return join(projectDir, '.opencode', 'workflows', 'schedule-logs')
 }
 
-const IGNORE_LINES = ['/runs/', '/schedule-logs/', '/.gitignore']
+const IGNORE_LINES = ['/runs/', '/schedule-logs/', '/.gitignore', '/.starting-*']
 const IGNORE_HEADER = '# Written by ocdw: runs and scheduled-run logs are local state, not source (saved workflows here are yours to commit).'
 
 /**

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fetchLiveView, sendControl, watchLive } from '../actors/control-client.js'
 import { isLive, listRunsWithStatus, loadRunView } from '../actors/run-reader.js'
+import { listStartingRuns } from '../actors/starting-run.js'
 import { agentTotals, applyEvent, totalTokens, type RunView } from '../machines/run-view.js'
 import type { ControlCommand } from '../machines/types.js'
 import { parseScript } from '../script/meta.js'
@@ -74,10 +75,18 @@ export function createDiskSource(projectDir: string): TuiSource {
           if (view) Object.assign(item, listCountsOf(view))
         }),
       )
+      // Runs whose OpenCode server is still starting have no run dir yet: listed (not openable) until they do.
+      for (const s of listStartingRuns(projectDir)) {
+        items.push({ dir: `starting:${s.pid}`, id: '(starting)', name: s.name, status: 'starting', live: true, startedAt: s.startedAt, agents: { done: 0, total: 0 }, tokens: 0 })
+      }
       return items
     },
 
     watchRun(dir, onView, onError) {
+      if (dir.startsWith('starting:')) {
+        onError?.('This run is still starting its OpenCode server; open it again once the list shows it running.')
+        return () => undefined
+      }
       let closed = false
       let unsubscribe: (() => void) | undefined
       let timer: NodeJS.Timeout | undefined

@@ -1,9 +1,10 @@
 // No orphans: however ocdw ends (SIGKILL of ocdw alone; SIGTERM, SIGINT or SIGHUP to its process group), every process
 // it started goes away and the offline test bed's temp HOME is removed; the next start reclaims the temp homes of dead
-// processes (never a live one's). The watchdog that owns `opencode serve` escalates to SIGKILL when the server ignores
+// processes (never a live one's). The same holds for each run's private control-socket dir: removed at exit, and
+// reclaimed by the next start after a kill -9 (only this uid's, only a dead run's). The watchdog that owns `opencode serve` escalates to SIGKILL when the server ignores
 // SIGTERM instead of waiting for ever. Real `opencode serve` and the real CLI throughout.
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startOpencodeServer } from '../../src/actors/opencode-server.js'
@@ -39,6 +40,19 @@ describe('no orphans', () => {
   afterAll(() => sb.cleanup())
 
   const homes = () => readdirSync(tmp).filter((n) => n.startsWith('ocdw-offline-home-'))
+  /** The control-socket dir of the run process `pid`, from its run dir's control.json (a killed run's stays behind). */
+  const socketDirOf = (pid: number) => {
+    const runs = join(sb.project, '.opencode/workflows/runs')
+    for (const id of existsSync(runs) ? readdirSync(runs) : []) {
+      const file = join(runs, id, 'control.json')
+      if (!existsSync(file)) continue
+      const control = JSON.parse(readFileSync(file, 'utf8')) as { socket: string; pid: number }
+      if (control.pid === pid) return dirname(control.socket)
+    }
+    return undefined
+  }
+  /** The socket dir a kill -9 left behind, for the next start to reclaim. */
+  let killedSocketDir: string | undefined
 
   for (const how of ['SIGKILL of ocdw alone', 'SIGTERM to its group', 'SIGINT to its group', 'SIGHUP to its group'] as const) {
     it(`${how}: no process and no temp home is left`, async () => {
@@ -47,11 +61,23 @@ describe('no orphans', () => {
       await waitFor('agents running', () => /agents run on/.test(child.output().stderr) && existsSync(join(sb.project, '.opencode/workflows/runs')), 90_000)
       expect(homes().length).toBe(1)
       expect(leftovers(sb.root).length).toBeGreaterThan(1) // ocdw, the watchdog, opencode
+      let socketDir: string | undefined
+      await waitFor('the run’s control socket', () => (socketDir = socketDirOf(child.pid!)) !== undefined, 30_000)
+      expect(existsSync(socketDir!)).toBe(true)
+      // This start reclaimed the socket dir the kill -9 before left behind.
+      if (killedSocketDir) expect(existsSync(killedSocketDir)).toBe(false)
       const t0 = Date.now()
       if (how === 'SIGKILL of ocdw alone') process.kill(child.pid!, 'SIGKILL')
       else process.kill(-child.pid!, how.slice(0, how.indexOf(' ')) as NodeJS.Signals)
       await waitFor('every process ocdw started to end', () => leftovers(sb.root).length === 0, 30_000)
       await waitFor('the temp home to be removed', () => homes().length === 0, 30_000)
+      if (how === 'SIGKILL of ocdw alone') {
+        // Nothing runs in a process killed with -9: its socket dir stays until the next start (checked below).
+        expect(existsSync(socketDir!)).toBe(true)
+        killedSocketDir = socketDir
+      } else {
+        await waitFor('the socket dir to be removed at exit', () => !existsSync(socketDir!), 30_000)
+      }
       // The deadline is 5 s; logged rather than asserted (a loaded machine must not fail the test).
       console.log(`${how}: all gone after ${Date.now() - t0} ms`)
     })
@@ -70,6 +96,31 @@ describe('no orphans', () => {
     expect(existsSync(deadHome)).toBe(false)
     expect(existsSync(liveHome)).toBe(true)
     await waitFor('the run’s own temp home to be removed', () => homes().join() === 'ocdw-offline-home-live01', 30_000)
+  })
+
+  it('the next start reclaims the socket dirs of dead runs, never a live run’s or another user’s', async () => {
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
+    const stamped = (name: string, pid: number) => {
+      const dir = join(tmp, name)
+      mkdirSync(dir, { mode: 0o700 })
+      writeFileSync(join(dir, 'c.sock'), '')
+      writeFileSync(join(dir, '.ocdw-owner.json'), JSON.stringify({ pid }))
+      return dir
+    }
+    const deadDir = stamped('ocdw-ctl-dead01', Number(dead.stdout))
+    const liveDir = stamped('ocdw-ctl-live01', process.pid)
+    // A dead run's dir that belongs to another user is not ours to remove (only root can make one to test with).
+    const otherDir = process.getuid?.() === 0 ? stamped('ocdw-ctl-other1', Number(dead.stdout)) : undefined
+    if (otherDir) chownSync(otherDir, 65534, 65534)
+    const r = await sb.runAsync(['run', '--script', 'one.js', '--offline', '--yes'], { env: { TMPDIR: tmp } })
+    expect(r.code, r.stderr).toBe(0)
+    expect(killedSocketDir).toBeDefined()
+    expect(existsSync(deadDir)).toBe(false)
+    expect(existsSync(liveDir)).toBe(true)
+    if (otherDir) expect(existsSync(otherDir)).toBe(true)
+    // The run's own socket dir went at its normal end.
+    const left = readdirSync(tmp).filter((n) => n.startsWith('ocdw-ctl-')).sort()
+    expect(left).toEqual(otherDir ? ['ocdw-ctl-live01', 'ocdw-ctl-other1'] : ['ocdw-ctl-live01'])
   })
 })
 

@@ -40,6 +40,6 @@ describe('ensureRunsIgnored', () => {
     writeFileSync(join(d, '.opencode/workflows/.gitignore'), '# mine\n*.tmp\n/runs/')
     ensureRunsIgnored(d)
     ensureRunsIgnored(d)
-    expect(readFileSync(join(d, '.opencode/workflows/.gitignore'), 'utf8')).toBe('# mine\n*.tmp\n/runs/\n/schedule-logs/\n/.gitignore\n')
+    expect(readFileSync(join(d, '.opencode/workflows/.gitignore'), 'utf8')).toBe('# mine\n*.tmp\n/runs/\n/schedule-logs/\n/.gitignore\n/.starting-*\n')
   })
 })
