@@ -11,11 +11,11 @@ Shape:
   ...
   return { ...json result... }
 Globals:
-  agent(prompt, opts?) -> Promise of the final text, or the parsed object when opts.schema (JSON Schema) is given; null when the agent failed or was stopped (never throws).
-    opts: label, phase, schema, model ('provider/model'), effort, agentType, isolation: 'worktree', timeoutMs.
-  parallel([() => agent(...), ...]) -> runs thunks concurrently, waits for all; a throwing thunk gives null.
+  agent(prompt, opts?) -> Promise of the final text, or the parsed object when opts.schema (JSON Schema) is given; null when the agent failed or was stopped. It throws only when the budget is spent or the run's agent cap is reached (inside parallel/pipeline that slot becomes null).
+    opts: label, phase, schema, model ('provider/model' or an alias: 'haiku', 'sonnet', 'opus'), effort, agentType (an OpenCode agent; 'Explore', 'general-purpose', 'Plan' work too), isolation: 'worktree', timeoutMs.
+  parallel([() => agent(...), ...]) -> runs thunks concurrently, waits for all; a throwing thunk gives null. At most 4,096 items per parallel or pipeline call.
   pipeline(items, stage1, stage2, ...) -> each item flows through the stages independently; a stage gets (prev, item, index); a throwing stage drops the item to null.
-  phase(title) sets the phase for later agents; log(message) writes to the run log; args is the run's input; budget.total / budget.spent() / budget.remaining() in tokens.
+  phase(title) sets the phase for later agents; log(message) writes to the run log; args is the run's input; budget.total (a value, or null) / budget.spent() / budget.remaining() (functions) in output tokens; remaining() is Infinity without a budget.
   workflow(name, args) runs a saved workflow inline. vote(question, { voters, critic }), review(claims, { rounds }), gate(command) -> { ok, exitCode, output }.
 Rules: no Date.now(), new Date(), Math.random(), require, import, fs, network or timers. Keep intermediate results in variables, not in prompts you do not need. Prefer structured output (schema) where later code uses the answer. Give every agent a short label. Each agent is a fresh OpenCode session with tools (read, edit, bash...): its prompt must say everything it needs.`
 
@@ -33,7 +33,7 @@ export function plannerPrompt(ctx: PlannerContext): string {
     SCRIPT_API_REFERENCE,
     '',
     saved,
-    `Limits: ${ctx.limits.concurrency} agents run at once; at most ${ctx.limits.maxAgents} agents per run${ctx.limits.budget ? `; a budget of ${ctx.limits.budget} tokens` : ''}. Keep the workflow proportionate to the task.`,
+    `Limits: up to ${ctx.limits.concurrency} agents run at once; at most ${ctx.limits.maxAgents} agents per run${ctx.limits.budget ? `; a budget of ${ctx.limits.budget} tokens` : ''}. Keep the workflow proportionate to the task.`,
     '',
     `Task: ${ctx.task}`,
     '',
