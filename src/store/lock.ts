@@ -105,13 +105,7 @@ export async function acquireLock(runDir: string): Promise<RunLock> {
     release() {
       if (released) return
       released = true
-      if (readLock(runDir)?.pid === process.pid) {
-        try {
-          unlinkSync(join(runDir, LOCK_FILE))
-        } catch {
-          /* gone */
-        }
-      }
+      removeOwnLockFile(runDir)
       server.close()
     },
   }
@@ -129,9 +123,7 @@ function acquireFileLock(runDir: string): RunLock {
         release() {
           if (released) return
           released = true
-          if (readLock(runDir)?.pid === process.pid) {
-            try { unlinkSync(path) } catch { /* gone */ }
-          }
+          removeOwnLockFile(runDir)
         },
       }
     } catch (err) {
@@ -142,4 +134,14 @@ function acquireFileLock(runDir: string): RunLock {
     }
   }
   throw new RunLockedError(`Could not take the lock of ${runDir}; another process keeps taking it. Try again.`)
+}
+
+/** Removes the lock file if this process wrote it (a takeover by another process leaves theirs alone). */
+function removeOwnLockFile(runDir: string): void {
+  if (readLock(runDir)?.pid !== process.pid) return
+  try {
+    unlinkSync(join(runDir, LOCK_FILE))
+  } catch {
+    /* gone */
+  }
 }
