@@ -5,7 +5,7 @@
 // offline model's request log (each line: when the request arrived and when it was answered).
 import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { createOpencodeExecutor } from '../dist/actors/opencode-executor.js'
+import { createOpencodeExecutor } from '../dist/opencode/executor.js'
 import { startRun } from '../dist/actors/runtime.js'
 import { startOfflineTestbed } from '../dist/offline/testbed.js'
 import { fanoutScript, machine, tempProject } from './lib.mjs'

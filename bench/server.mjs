@@ -3,7 +3,7 @@
 // Goal: wall-time ratio <= 1.10. Both sides talk to the test bed's password-protected server (a fresh random password,
 // HTTP Basic auth on every request, as every server ocdw spawns): the ratio includes the auth, and the figure did not
 // move with it (1.08 before auth, 1.04 with it; see bench/README.md).
-import { createOpencodeExecutor } from '../dist/actors/opencode-executor.js'
+import { createOpencodeExecutor } from '../dist/opencode/executor.js'
 import { startRun } from '../dist/actors/runtime.js'
 import { startOfflineTestbed } from '../dist/offline/testbed.js'
 import { fanoutScript, machine, tempProject } from './lib.mjs'

@@ -1,7 +1,7 @@
 // bench soak: 500 agents, 16 in flight, on the real `opencode serve` + offline model. The runtime's heap is sampled
 // (after a GC when run with --expose-gc) through the run; the trend is the last quarter's mean against the second
 // quarter's (the baseline, after warm-up): no growth means a ratio near 1.
-import { createOpencodeExecutor } from '../dist/actors/opencode-executor.js'
+import { createOpencodeExecutor } from '../dist/opencode/executor.js'
 import { startRun } from '../dist/actors/runtime.js'
 import { startOfflineTestbed } from '../dist/offline/testbed.js'
 import { fanoutScript, machine, mb, tempProject } from './lib.mjs'

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { startOfflineModel } from '../dist/offline/server.js'
 import { isolatedEnv, offlineOpencodeConfig } from '../dist/offline/testbed.js'
-import { resolveOpencodeBinary } from '../dist/actors/opencode-server.js'
+import { resolveOpencodeBinary } from '../dist/opencode/server.js'
 import { machine, tempProject } from './lib.mjs'
 
 const BIN = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../bin/ocdw.js')

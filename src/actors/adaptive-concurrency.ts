@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import type { AgentCall, AgentExecutor, ExecResult } from '../machines/types.js'
 import { createAimd, onFinished, onOverload, slots, type AimdChange, type AimdState } from '../machines/concurrency-control.js'
-import { projectModelConfigPath, userModelConfigPath } from './model-alias.js'
+import { projectModelConfigPath, userModelConfigPath } from '../opencode/model-alias.js'
 
 /** Where an adaptive run starts, whatever the core count: agents wait on remote models, not on local CPU. */
 export const ADAPTIVE_START = 16

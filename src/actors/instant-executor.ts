@@ -1,5 +1,5 @@
 // An in-process AgentExecutor that answers at once, for unit tests and benchmarks (NOT a production path: real agents
-// run on OpenCode through opencode-executor.ts). It behaves like an agent: honours abort, reports tokens.
+// run on OpenCode through src/opencode/executor.ts). It behaves like an agent: honours abort, reports tokens.
 import type { AgentCall, AgentExecutor, ExecResult } from '../machines/types.js'
 
 export interface InstantExecutorOptions {

@@ -5,8 +5,8 @@
 import { createOpencodeClient, type OpencodeClient } from '@opencode-ai/sdk/v2'
 import type { AgentExecutor, GateResult } from '../machines/types.js'
 import { startOfflineTestbed } from '../offline/testbed.js'
-import { createOpencodeExecutor } from '../actors/opencode-executor.js'
-import { basicAuthHeader, startOpencodeServer, type ServerAuth } from '../actors/opencode-server.js'
+import { createOpencodeExecutor } from '../opencode/executor.js'
+import { basicAuthHeader, startOpencodeServer, type ServerAuth } from '../opencode/server.js'
 import { UsageError } from './errors.js'
 import { recordStartMs, startingLine } from './startup-time.js'
 

@@ -117,7 +117,7 @@ export interface ExecResult {
 
 /**
  * The I/O of one agent actor: run one agent to completion. OpenCode sessions in production
- * (src/actors/opencode-executor.ts); an instant in-process executor for unit tests and benchmarks.
+ * (src/opencode/executor.ts); an instant in-process executor for unit tests and benchmarks.
  * Must reject when `signal` aborts (STOP), and reject with an Error whose message says what failed.
  */
 export interface AgentExecutor {

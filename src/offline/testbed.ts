@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createOpencodeClient, type OpencodeClient } from '@opencode-ai/sdk/v2'
-import { basicAuthHeader, startOpencodeServer, type ServerAuth } from '../actors/opencode-server.js'
+import { basicAuthHeader, startOpencodeServer, type ServerAuth } from '../opencode/server.js'
 import { makeOwnedTempDir, reclaimDeadTempDirs } from '../actors/temp-dirs.js'
 import { startOfflineModel, type OfflineModel, type OfflineModelOptions } from './server.js'
 

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeSandbox, parseJsonOut, type Sandbox } from '../support/cli.js'
-import { bashAction } from '../../src/actors/gate-permission.js'
+import { bashAction } from '../../src/opencode/gate-permission.js'
 import { waitFor } from '../support/wait.js'
 
 const SCRIPT = `export const meta = { name: 'gates' }

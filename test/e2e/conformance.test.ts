@@ -3,7 +3,7 @@
 // provider: every agent must get a real answer (none failed, none null) and the script's result must be the same as
 // on the in-process backend (those scripts return shapes, not model text).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createOpencodeExecutor } from '../../src/actors/opencode-executor.js'
+import { createOpencodeExecutor } from '../../src/opencode/executor.js'
 import { startRun } from '../../src/actors/runtime.js'
 import { startOfflineTestbed, type OfflineTestbed } from '../../src/offline/testbed.js'
 import { conformanceScripts, resolveConformanceWorkflow } from '../support/conformance.js'

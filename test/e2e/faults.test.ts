@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createOpencodeExecutor } from '../../src/actors/opencode-executor.js'
+import { createOpencodeExecutor } from '../../src/opencode/executor.js'
 import { startOfflineTestbed, type OfflineTestbed } from '../../src/offline/testbed.js'
 import { makeSandbox, parseJsonOut, type Sandbox } from '../support/cli.js'
 

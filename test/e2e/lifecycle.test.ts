@@ -7,7 +7,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import { dirname, join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startOpencodeServer } from '../../src/actors/opencode-server.js'
+import { startOpencodeServer } from '../../src/opencode/server.js'
 import { leftovers, makeSandbox, type Sandbox } from '../support/cli.js'
 import { waitFor } from '../support/wait.js'
 

@@ -1,7 +1,7 @@
 // 13.6: which failures are the infrastructure's (the run is interrupted, resumable) and which are the agent's own
 // (its agent() resolves null). The end-to-end side (a server that dies mid-run) is in test/e2e/resume-trust.test.ts.
 import { describe, expect, it } from 'vitest'
-import { finalFailure, InfrastructureError, isInfrastructureError, markInfra, modelCause, opencodeCause } from '../../src/actors/infra-failure.js'
+import { finalFailure, InfrastructureError, isInfrastructureError, markInfra, modelCause, opencodeCause } from '../../src/opencode/infra-failure.js'
 
 describe('infrastructure failures', () => {
   it('13.6 no answer and refused credentials from OpenCode are the infrastructure; other HTTP errors are not', () => {

@@ -237,7 +237,7 @@ return [a, b]`
 describe('infrastructure failures', () => {
   it('13.6 an infrastructure failure interrupts the run (no null for the script), keeps what finished, and resume completes it', async () => {
     const projectDir = project()
-    const { InfrastructureError } = await import('../../src/actors/infra-failure.js')
+    const { InfrastructureError } = await import('../../src/opencode/infra-failure.js')
     const script = `export const meta = { name: 'infra' }
 const a = await agent('first')
 const b = await agent('second')

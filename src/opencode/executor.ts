@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import type { OpencodeClient } from '@opencode-ai/sdk/v2'
 import type { AgentActivity, AgentCall, AgentExecutor, ExecResult, GateResult, Tokens } from '../machines/types.js'
-import { createEventHub, type EventHub } from './opencode-events.js'
+import { createEventHub, type EventHub } from './events.js'
 import { gateAction, refusedGate } from './gate-permission.js'
 import { AGENT_SYSTEM_INSTRUCTION, agentSessionRules, agentToolSwitches } from './agent-session.js'
 import { createWorktree } from './worktree.js'
