@@ -52,120 +52,127 @@ export function createDiskSource(projectDir: string): TuiSource {
   /** The latest view of each run being watched (kept current by watchRun): free live counts for the runs list. */
   const watched = new Map<string, RunView>()
   return {
-    async listRuns() {
-      const items: RunListItem[] = listRunsWithStatus(projectDir).map(({ dir, run, live, facts }) => {
-        return {
-          dir,
-          id: run.id,
-          name: run.name,
-          status: facts.status,
-          live,
-          startedAt: run.startedAt,
-          endedAt: run.endedAt,
-          elapsedMs: facts.elapsedMs,
-          agents: facts.agents,
-          tokens: facts.tokens,
-        }
-      })
-      // run.json's totals are written when the run ends: for live runs take the counts from the live view.
-      const live = items.filter((i) => i.live).slice(0, MAX_LIVE_FETCHES)
-      await Promise.all(
-        live.map(async (item) => {
-          const view = watched.get(item.dir) ?? (await withTimeout(fetchLiveView(item.dir), LIVE_VIEW_TIMEOUT_MS))
-          if (view) Object.assign(item, listCountsOf(view))
-        }),
-      )
-      // Runs whose OpenCode server is still starting have no run dir yet: listed (not openable) until they do.
-      for (const s of listStartingRuns(projectDir)) {
-        items.push({ dir: `starting:${s.pid}`, id: '(starting)', name: s.name, status: 'starting', live: true, startedAt: s.startedAt, agents: { done: 0, total: 0 }, tokens: 0 })
-      }
-      return items
-    },
-
-    watchRun(dir, onView, onError) {
-      if (dir.startsWith('starting:')) {
-        onError?.('This run is still starting its OpenCode server; open it again once the list shows it running.')
-        return () => undefined
-      }
-      let closed = false
-      let unsubscribe: (() => void) | undefined
-      let timer: NodeJS.Timeout | undefined
-
-      const fromDisk = async () => {
-        try {
-          const { view, live } = await loadRunView(dir)
-          if (closed) return
-          onView(view)
-          if (live) void attach()
-          else watchForLive()
-        } catch (err) {
-          if (!closed) onError?.((err as Error).message)
-        }
-      }
-
-      const watchForLive = () => {
-        timer = setTimeout(() => {
-          if (closed) return
-          if (isLive(dir)) void fromDisk()
-          else watchForLive()
-        }, RELIVE_CHECK_MS)
-      }
-
-      const attach = async () => {
-        let view: RunView | undefined
-        try {
-          const unsub = await watchLive(dir, {
-            view(v) {
-              view = v
-              if (closed) return
-              watched.set(dir, view)
-              onView(view)
-            },
-            event(ev) {
-              if (!view || closed) return
-              applyEvent(view, ev)
-              onView(view)
-            },
-            end() {
-              unsubscribe = undefined
-              watched.delete(dir)
-              // The process ended (or the run finished): the final state is on disk.
-              if (!closed) void fromDisk()
-            },
-          })
-          if (closed) unsub()
-          else unsubscribe = unsub
-        } catch {
-          // Ended between the check and the connect: read it from disk instead.
-          if (!closed) timer = setTimeout(() => void fromDisk(), 200)
-        }
-      }
-
-      void fromDisk()
-      return () => {
-        closed = true
-        watched.delete(dir)
-        if (timer) clearTimeout(timer)
-        unsubscribe?.()
-      }
-    },
-
+    listRuns: () => listRunItems(projectDir, watched),
+    watchRun: (dir, onView, onError) => watchRunView(dir, watched, onView, onError),
     async control(dir, command) {
       await sendControl(dir, command)
     },
-
-    async save(dir, name, personal) {
-      const source = readFileSync(join(dir, 'script.js'), 'utf8')
-      let description: string | undefined
-      try {
-        description = parseScript(source).meta.description
-      } catch {
-        description = undefined
-      }
-      const saved = saveWorkflow({ projectDir, name, source, description, personal })
-      return `Saved ${name} to ${saved.path}; run it with \`ocdw run --name ${name}\` or /${name} in OpenCode.`
-    },
-
+    save: async (dir, name, personal) => saveRunAsWorkflow(projectDir, dir, name, personal),
     now: () => Date.now(),
   }
+}
+
+/** The project's runs from their run.json, with live counts for live runs, plus the runs still starting. */
+async function listRunItems(projectDir: string, watched: Map<string, RunView>): Promise<RunListItem[]> {
+  const items: RunListItem[] = listRunsWithStatus(projectDir).map(({ dir, run, live, facts }) => {
+    return {
+      dir,
+      id: run.id,
+      name: run.name,
+      status: facts.status,
+      live,
+      startedAt: run.startedAt,
+      endedAt: run.endedAt,
+      elapsedMs: facts.elapsedMs,
+      agents: facts.agents,
+      tokens: facts.tokens,
+    }
+  })
+  // run.json's totals are written when the run ends: for live runs take the counts from the live view.
+  const live = items.filter((i) => i.live).slice(0, MAX_LIVE_FETCHES)
+  await Promise.all(
+    live.map(async (item) => {
+      const view = watched.get(item.dir) ?? (await withTimeout(fetchLiveView(item.dir), LIVE_VIEW_TIMEOUT_MS))
+      if (view) Object.assign(item, listCountsOf(view))
+    }),
+  )
+  // Runs whose OpenCode server is still starting have no run dir yet: listed (not openable) until they do.
+  for (const s of listStartingRuns(projectDir)) {
+    items.push({ dir: `starting:${s.pid}`, id: '(starting)', name: s.name, status: 'starting', live: true, startedAt: s.startedAt, agents: { done: 0, total: 0 }, tokens: 0 })
+  }
+  return items
+}
+
+/**
+ * Follows one run: its view from disk, then (while its process lives) the live view and events over the control
+ * channel, back to disk when the process ends, and to live again if the run is resumed elsewhere. Returns the stop.
+ */
+function watchRunView(dir: string, watched: Map<string, RunView>, onView: (view: RunView) => void, onError?: (message: string) => void): () => void {
+  if (dir.startsWith('starting:')) {
+    onError?.('This run is still starting its OpenCode server; open it again once the list shows it running.')
+    return () => undefined
+  }
+  let closed = false
+  let unsubscribe: (() => void) | undefined
+  let timer: NodeJS.Timeout | undefined
+
+  const fromDisk = async () => {
+    try {
+      const { view, live } = await loadRunView(dir)
+      if (closed) return
+      onView(view)
+      if (live) void attach()
+      else watchForLive()
+    } catch (err) {
+      if (!closed) onError?.((err as Error).message)
+    }
+  }
+
+  const watchForLive = () => {
+    timer = setTimeout(() => {
+      if (closed) return
+      if (isLive(dir)) void fromDisk()
+      else watchForLive()
+    }, RELIVE_CHECK_MS)
+  }
+
+  const attach = async () => {
+    let view: RunView | undefined
+    try {
+      const unsub = await watchLive(dir, {
+        view(v) {
+          view = v
+          if (closed) return
+          watched.set(dir, view)
+          onView(view)
+        },
+        event(ev) {
+          if (!view || closed) return
+          applyEvent(view, ev)
+          onView(view)
+        },
+        end() {
+          unsubscribe = undefined
+          watched.delete(dir)
+          // The process ended (or the run finished): the final state is on disk.
+          if (!closed) void fromDisk()
+        },
+      })
+      if (closed) unsub()
+      else unsubscribe = unsub
+    } catch {
+      // Ended between the check and the connect: read it from disk instead.
+      if (!closed) timer = setTimeout(() => void fromDisk(), 200)
+    }
+  }
+
+  void fromDisk()
+  return () => {
+    closed = true
+    watched.delete(dir)
+    if (timer) clearTimeout(timer)
+    unsubscribe?.()
+  }
+}
+
+function saveRunAsWorkflow(projectDir: string, dir: string, name: string, personal: boolean): string {
+  const source = readFileSync(join(dir, 'script.js'), 'utf8')
+  let description: string | undefined
+  try {
+    description = parseScript(source).meta.description
+  } catch {
+    description = undefined
+  }
+  const saved = saveWorkflow({ projectDir, name, source, description, personal })
+  return `Saved ${name} to ${saved.path}; run it with \`ocdw run --name ${name}\` or /${name} in OpenCode.`
 }

@@ -80,6 +80,11 @@ export const AGENT_COLUMNS: Column[] = [
 const FINAL_RUN = new Set(['completed', 'failed', 'stopped', 'denied', 'interrupted'])
 const ACTIVE_RUN = new Set(['planning', 'awaitingApproval', 'running', 'paused'])
 
+/** A run status nothing more will happen to (nothing to pause, resume or stop; its clock has stopped). */
+export function isFinalRunStatus(status: string): boolean {
+  return FINAL_RUN.has(status)
+}
+
 export function isActiveRun(item: Pick<RunListItem, 'status' | 'live'>): boolean {
   return item.live && ACTIVE_RUN.has(item.status)
 }
