@@ -6,11 +6,15 @@ import type { RunView } from '../machines/run-view.js'
 import type { ControlCommand } from '../machines/types.js'
 import { isActiveRun, isFinalRunStatus, NO_SELECTION, type RunListItem, type Screen, type Selection, type StatusFilter } from './view-model.js'
 
+/** Saving run `dir`'s script as workflow `name`, in the project or (personal) in the user's own workflows. */
+export interface SaveRequest {
+  dir: string
+  name: string
+  personal: boolean
+}
+
 /** The status line's prompt: normal keys, a y/n question before a command, or typing a name to save a workflow. */
-export type Mode =
-  | { kind: 'normal' }
-  | { kind: 'confirm'; text: string; command: ControlCommand; dir: string }
-  | { kind: 'save'; dir: string; name: string; personal: boolean }
+export type Mode = { kind: 'normal' } | { kind: 'confirm'; text: string; command: ControlCommand; dir: string } | ({ kind: 'save' } & SaveRequest)
 
 export interface TuiState {
   screen: Screen

@@ -7,7 +7,7 @@ import { restartRefusal } from '../machines/agent-ref.js'
 import type { RunView } from '../machines/run-view.js'
 import type { ControlCommand } from '../machines/types.js'
 import { bodyHeight, listHeight, type Dims } from './layout.js'
-import { currentAgent, currentRun, type Mode, type TuiState } from './state.js'
+import { currentAgent, currentRun, type Mode, type SaveRequest, type TuiState } from './state.js'
 import { clampScroll, isFinalRunStatus, moveSelection, nextFilter, NO_SELECTION, phaseAgents, phaseKeys, runsKeys, type RunListItem } from './view-model.js'
 
 /** A key as blessed reports it: `ch` is the character typed (if any), `name` the key's name, `full` with modifiers. */
@@ -35,7 +35,7 @@ export type Effect =
   | { kind: 'pollRuns' }
   /** Send the command to the run's process; on success say `sent`, on failure say the error. */
   | { kind: 'control'; dir: string; command: ControlCommand; sent: string }
-  | { kind: 'save'; dir: string; name: string; personal: boolean }
+  | ({ kind: 'save' } & SaveRequest)
 
 export interface Step {
   state: TuiState
