@@ -2,7 +2,7 @@
 // JSON, tool calls, usage) and GET /v1/models. What it answers is decided by reply.ts; this file only speaks HTTP,
 // applies latency, and writes the request log.
 import { appendFileSync } from 'node:fs'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { estimateTokens } from './hash.js'
 import { contentText, isTitleRequest, lastUserText, planReply, type ChatRequest, type ReplyPlan } from './reply.js'
@@ -52,95 +52,12 @@ export interface OfflineLogLine {
 }
 
 export async function startOfflineModel(options: OfflineModelOptions = {}): Promise<OfflineModel> {
-  const config = resolveConfig(options)
-  const logFile = options.logFile ?? (process.env.OCDW_OFFLINE_LOG || undefined)
   const stats = { requests: 0, rateLimited: 0 }
-  const logSystem = options.logSystem ?? process.env.OCDW_OFFLINE_LOG_SYSTEM === '1'
-  const retryAfterMs = options.retryAfterMs ?? 20
-  const seenKeys = new Map<string, number>()
-  const state = {
-    seen(key: string) {
-      const n = seenKeys.get(key) ?? 0
-      seenKeys.set(key, n + 1)
-      return n
-    },
-  }
-
-  // Chat requests being answered right now: logged with each request, so tests can check an orchestrator's
-  // concurrency at the model.
-  let inFlight = 0
+  const chat = createChatHandler(resolveConfig(options), options, stats)
   const server = createServer((req, res) => {
-    handle(req, res).catch((err) => sendError(res, 500, `offline model internal error: ${(err as Error).message}`, 'server_error'))
+    route(req, res, chat).catch((err) => sendError(res, 500, `offline model internal error: ${(err as Error).message}`, 'server_error'))
   })
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '')
-    if (req.method === 'GET' && (path === '/v1/models' || path === '/models')) {
-      return sendJson(res, 200, { object: 'list', data: [{ id: OFFLINE_MODEL_ID, object: 'model', created: 0, owned_by: 'ocdw-offline' }] })
-    }
-    if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) {
-      let body: ChatRequest
-      try {
-        body = JSON.parse(await readBody(req)) as ChatRequest
-      } catch {
-        return sendError(res, 400, 'The request body is not valid JSON.', 'invalid_request_error')
-      }
-      stats.requests++
-      const startedAt = new Date().toISOString()
-      // OpenCode's own title requests (its small model, which a provider limits apart) are neither limited nor counted.
-      const messages = Array.isArray(body.messages) ? body.messages : []
-      const title = isTitleRequest(systemText(body), messages)
-      if (config.maxInFlight !== undefined && !title && inFlight >= config.maxInFlight) {
-        // Refused before any work, as a provider's rate limiter does; not counted in flight, and the rules' answers
-        // (which count repeats) are untouched, so a retried request gets the answer it would have got.
-        stats.rateLimited++
-        const lastUser = lastUserText(messages)
-        log({ lastUser, tools: [], kind: 'fail', status: 429 } as ReplyPlan, body, startedAt)
-        const retry = { 'retry-after-ms': String(config.rateLimitRetryAfterMs ?? 250) }
-        return sendError(res, 429, `Rate limit reached for the offline model: more than ${config.maxInFlight} requests in flight.`, 'rate_limit_exceeded', retry)
-      }
-      if (!title) {
-        inFlight++
-        res.once('close', () => inFlight--)
-      }
-      const plan = planReply(body, config, state)
-      const latency = plan.latencyMs ?? config.latencyMs
-      if (latency) await new Promise((r) => setTimeout(r, latency))
-      log(plan, body, startedAt)
-      if (plan.kind === 'fail') {
-        // OpenCode retries 429/5xx (5 times, 2 s doubling); retry-after-ms makes it retry at once, so an injected
-        // failure either clears on the next roll or surfaces as an error within a second instead of minutes.
-        const retry = { 'retry-after-ms': String(retryAfterMs) }
-        return plan.status === 429
-          ? sendError(res, 429, 'Rate limit reached for the offline model (injected failure).', 'rate_limit_exceeded', retry)
-          : sendError(res, 500, 'The offline model failed on purpose (injected failure).', 'server_error', retry)
-      }
-      const promptTokens = estimateTokens(JSON.stringify(body.messages ?? []) + JSON.stringify(body.tools ?? []))
-      const completionTokens = estimateTokens((plan.text ?? '') + (plan.toolCalls ?? []).map((c) => c.name + c.arguments).join(''))
-      const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens }
-      const model = body.model ?? OFFLINE_MODEL_ID
-      return body.stream ? sendStream(res, plan, model, usage) : sendCompletion(res, plan, model, usage)
-    }
-    sendError(res, 404, `The offline model has no route ${req.method} ${path}; use POST /v1/chat/completions or GET /v1/models.`, 'not_found')
-  }
-
-  function log(plan: ReplyPlan, body: ChatRequest, startedAt?: string): void {
-    if (!logFile) return
-    const line: OfflineLogLine = { at: new Date().toISOString(), lastUser: plan.lastUser, kind: plan.kind, tools: plan.tools, status: plan.status, inFlight, startedAt }
-    if (logSystem) line.system = systemText(body)
-    appendFileSync(logFile, JSON.stringify(line) + '\n')
-  }
-
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(
-        err.code === 'EADDRINUSE'
-          ? new OfflineModelConfigError(`Port ${options.port} on 127.0.0.1 is already in use; choose another with --port, or stop what is listening there.`)
-          : new OfflineModelConfigError(`The offline model could not listen on 127.0.0.1:${options.port ?? 0} (${err.message}).`),
-      )
-    })
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port))
-  })
+  const port = await listen(server, options.port)
   server.keepAliveTimeout = 1000
 
   let stopped: Promise<void> | undefined
@@ -156,6 +73,108 @@ export async function startOfflineModel(options: OfflineModelOptions = {}): Prom
       return stopped
     },
   }
+}
+
+type ChatHandler = (body: ChatRequest, res: ServerResponse) => Promise<void>
+
+/** The two routes, and a sentence naming them for anything else. */
+async function route(req: IncomingMessage, res: ServerResponse, chat: ChatHandler): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '')
+  if (req.method === 'GET' && (path === '/v1/models' || path === '/models')) {
+    return sendJson(res, 200, { object: 'list', data: [{ id: OFFLINE_MODEL_ID, object: 'model', created: 0, owned_by: 'ocdw-offline' }] })
+  }
+  if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) {
+    let body: ChatRequest
+    try {
+      body = JSON.parse(await readBody(req)) as ChatRequest
+    } catch {
+      return sendError(res, 400, 'The request body is not valid JSON.', 'invalid_request_error')
+    }
+    return chat(body, res)
+  }
+  sendError(res, 404, `The offline model has no route ${req.method} ${path}; use POST /v1/chat/completions or GET /v1/models.`, 'not_found')
+}
+
+/** Answers chat completions: rate limit, the rules' reply (with latency and injected failures), usage, the log. */
+function createChatHandler(config: OfflineRulesConfig, options: OfflineModelOptions, stats: OfflineModel['stats']): ChatHandler {
+  const logFile = options.logFile ?? (process.env.OCDW_OFFLINE_LOG || undefined)
+  const logSystem = options.logSystem ?? process.env.OCDW_OFFLINE_LOG_SYSTEM === '1'
+  const retryAfterMs = options.retryAfterMs ?? 20
+  const seenKeys = new Map<string, number>()
+  const state = {
+    seen(key: string) {
+      const n = seenKeys.get(key) ?? 0
+      seenKeys.set(key, n + 1)
+      return n
+    },
+  }
+  // Chat requests being answered right now: logged with each request, so tests can check an orchestrator's
+  // concurrency at the model.
+  let inFlight = 0
+
+  function log(plan: Pick<ReplyPlan, 'lastUser' | 'kind' | 'tools' | 'status'>, body: ChatRequest, startedAt?: string): void {
+    if (!logFile) return
+    const line: OfflineLogLine = { at: new Date().toISOString(), lastUser: plan.lastUser, kind: plan.kind, tools: plan.tools, status: plan.status, inFlight, startedAt }
+    if (logSystem) line.system = systemText(body)
+    appendFileSync(logFile, JSON.stringify(line) + '\n')
+  }
+
+  return async (body, res) => {
+    stats.requests++
+    const startedAt = new Date().toISOString()
+    // OpenCode's own title requests (its small model, which a provider limits apart) are neither limited nor counted.
+    const messages = Array.isArray(body.messages) ? body.messages : []
+    const title = isTitleRequest(systemText(body), messages)
+    if (config.maxInFlight !== undefined && !title && inFlight >= config.maxInFlight) {
+      // Refused before any work, as a provider's rate limiter does; not counted in flight, and the rules' answers
+      // (which count repeats) are untouched, so a retried request gets the answer it would have got.
+      stats.rateLimited++
+      log({ lastUser: lastUserText(messages), tools: [], kind: 'fail', status: 429 }, body, startedAt)
+      const retry = { 'retry-after-ms': String(config.rateLimitRetryAfterMs ?? 250) }
+      return sendError(res, 429, `Rate limit reached for the offline model: more than ${config.maxInFlight} requests in flight.`, 'rate_limit_exceeded', retry)
+    }
+    if (!title) {
+      inFlight++
+      res.once('close', () => inFlight--)
+    }
+    const plan = planReply(body, config, state)
+    const latency = plan.latencyMs ?? config.latencyMs
+    if (latency) await new Promise((r) => setTimeout(r, latency))
+    log(plan, body, startedAt)
+    if (plan.kind === 'fail') return sendInjectedFailure(res, plan, retryAfterMs)
+    const model = body.model ?? OFFLINE_MODEL_ID
+    return body.stream ? sendStream(res, plan, model, usageOf(body, plan)) : sendCompletion(res, plan, model, usageOf(body, plan))
+  }
+}
+
+/** OpenCode retries 429/5xx (5 times, 2 s doubling); retry-after-ms makes it retry at once, so an injected failure
+ *  either clears on the next roll or surfaces as an error within a second instead of minutes. */
+function sendInjectedFailure(res: ServerResponse, plan: ReplyPlan, retryAfterMs: number): void {
+  const retry = { 'retry-after-ms': String(retryAfterMs) }
+  return plan.status === 429
+    ? sendError(res, 429, 'Rate limit reached for the offline model (injected failure).', 'rate_limit_exceeded', retry)
+    : sendError(res, 500, 'The offline model failed on purpose (injected failure).', 'server_error', retry)
+}
+
+/** Token usage as a provider reports it, estimated from the request and the answer's text. */
+function usageOf(body: ChatRequest, plan: ReplyPlan): Usage {
+  const promptTokens = estimateTokens(JSON.stringify(body.messages ?? []) + JSON.stringify(body.tools ?? []))
+  const completionTokens = estimateTokens((plan.text ?? '') + (plan.toolCalls ?? []).map((c) => c.name + c.arguments).join(''))
+  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens }
+}
+
+/** Listens on 127.0.0.1 (port 0 picks a free one); a taken port is a sentence saying what to do. */
+function listen(server: Server, port: number | undefined): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new OfflineModelConfigError(`Port ${port} on 127.0.0.1 is already in use; choose another with --port, or stop what is listening there.`)
+          : new OfflineModelConfigError(`The offline model could not listen on 127.0.0.1:${port ?? 0} (${err.message}).`),
+      )
+    })
+    server.listen(port ?? 0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port))
+  })
 }
 
 /** Options win over the rules file (OCDW_OFFLINE_RULES) they may replace. */
