@@ -11,27 +11,34 @@ export function estimateAgents(source: string): { max: number; unbounded: boolea
   }
   let max = 0
   let unbounded = false
-  const walk = (node: any, inRepeat: boolean): void => {
-    if (!node || typeof node.type !== 'string') return
+  const walk = (node: AstNode, inRepeat: boolean): void => {
     const repeat =
       inRepeat ||
       /^(For|ForIn|ForOf|While|DoWhile)Statement$/.test(node.type) ||
       node.type === 'ArrowFunctionExpression' ||
       node.type === 'FunctionExpression' ||
       node.type === 'FunctionDeclaration'
-    if (node.type === 'CallExpression' && node.callee.type === 'Identifier') {
-      const name = node.callee.name
+    const callee = node.type === 'CallExpression' && isNode(node.callee) ? node.callee : undefined
+    if (callee?.type === 'Identifier') {
+      const name = String(callee.name)
       if (['agent', 'vote', 'review', 'workflow'].includes(name)) {
         if (inRepeat || name !== 'agent') unbounded = true
         else max++
       }
     }
-    for (const key of Object.keys(node)) {
-      const child = node[key]
-      if (Array.isArray(child)) child.forEach((c) => walk(c, repeat))
-      else if (child && typeof child === 'object' && typeof child.type === 'string') walk(child, repeat)
+    for (const child of Object.values(node)) {
+      if (Array.isArray(child)) {
+        for (const c of child) if (isNode(c)) walk(c, repeat)
+      } else if (isNode(child)) walk(child, repeat)
     }
   }
-  walk(ast, false)
+  walk(ast as unknown as AstNode, false)
   return { max, unbounded }
+}
+
+/** An ESTree node as acorn produces it, read generically: a `type` and child nodes under any key. */
+type AstNode = { type: string; [key: string]: unknown }
+
+function isNode(v: unknown): v is AstNode {
+  return !!v && typeof v === 'object' && typeof (v as { type?: unknown }).type === 'string'
 }
