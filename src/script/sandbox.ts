@@ -51,6 +51,11 @@ export async function runScript(script: string | ParsedScript, o: RunScriptOptio
   if (nestsDeeperThan(o.args)) return { status: 'failed', error: argsTooDeepText() }
   const limits = { ...DEFAULTS, ...o.limits }
   const vm = await ScriptVm.create({ ...limits, sliceMs: o.limits?.sliceMs ?? limits.cpuMs }, o.signal)
+  // A stop that came while the module was being created: the script must not start (no agent may run).
+  if (o.signal?.aborted) {
+    vm.end({ status: 'stopped' })
+    return vm.done
+  }
   const host = createHostObject(vm, { backend: o.backend, resolveWorkflow: o.resolveWorkflow, parsed, warnings: [] })
   vm.stopOnAbort()
   vm.slice(() => start(vm, host, parsed.body, o.args))

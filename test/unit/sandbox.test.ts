@@ -199,6 +199,13 @@ describe('errors and limits', () => {
     const pre = new AbortController()
     pre.abort()
     expect(await run('return 1', createInProcessBackend(), { signal: pre.signal })).toEqual({ status: 'stopped' })
+    // Stopped while the isolate is being created (runScript awaits it): the script never starts, no agent runs.
+    const during = new AbortController()
+    const b2 = createInProcessBackend()
+    const starting = run("await agent('a')\nreturn 'ran'", b2, { signal: during.signal })
+    during.abort()
+    expect(await starting).toEqual({ status: 'stopped' })
+    expect(b2.calls).toHaveLength(0)
   })
 })
 
