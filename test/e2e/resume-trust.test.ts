@@ -39,7 +39,10 @@ describe('runs you can trust, on the real server', { timeout: 400_000 }, () => {
   it('13.1 an agent killed in flight is asked exactly once more on resume, even when it finishes before the script asks', async () => {
     const rules = join(sb.root, 'fix-rules.json')
     const log = join(sb.root, 'fix-model.log')
-    writeFileSync(rules, JSON.stringify({ rules: [{ match: '^FIX the flaky test$', latencyMs: 12_000, reply: { text: 'fixed it' } }] }))
+    // The first answer takes a minute, so the kill surely lands while FIX is in flight however loaded the machine is;
+    // the rules are read when the offline model starts, so the resumed run's model answers at once (below).
+    const fixRules = (latencyMs: number) => JSON.stringify({ rules: [{ match: '^FIX the flaky test$', latencyMs, reply: { text: 'fixed it' } }] })
+    writeFileSync(rules, fixRules(60_000))
     writeFileSync(join(sb.project, 'gate-fix.js'), `export const meta = { name: 'gate-fix' }
 await gate('sleep 5')
 const fixed = await agent('FIX the flaky test', { label: 'fixer' })
@@ -55,8 +58,9 @@ return fixed
     await waitFor('a snapshot with FIX running', () => existsSync(snapshotPath) && /"running":\["[\w-]+"\]/.test(readFileSync(snapshotPath, 'utf8')))
     process.kill(-child.pid!, 'SIGKILL')
     await new Promise((r) => child.on('exit', r))
-    // The kill landed while FIX was in flight (its 12 s answer leaves room on a loaded machine).
+    // The kill landed while FIX was in flight.
     expect(journal(runDir).some((e) => e.t === 'agent.done')).toBe(false)
+    writeFileSync(rules, fixRules(500))
     await waitFor('the orphaned server to exit', () => leftovers(sb.root).length === 0, 20_000)
 
     // 13.11: a killed run is `interrupted` on every surface.
@@ -70,7 +74,7 @@ return fixed
     expect(summary.result).toBe('fixed it')
     // One request before the kill, one new attempt after it: never a third.
     expect(asked(log, 'FIX the flaky test')).toBe(2)
-  })
+  }, 300_000)
 
   it('13.6 a server that dies mid-run interrupts the run (exit 1, a sentence, nothing reads as a result); resume completes it', async () => {
     const rules = join(sb.root, 'infra-rules.json')
