@@ -14,8 +14,9 @@ import { findRun } from '../store/runs.js'
 import { readSnapshot } from '../store/snapshot.js'
 import { reconcileSnapshot } from '../machines/workflow.js'
 import { runElapsedMs } from '../machines/run-facts.js'
+import { tokenTotals, ZERO_TOKENS } from '../machines/tokens.js'
 import type { CachedAgent } from './script-host.js'
-import { DEFAULT_MAX_AGENTS, defaultConcurrency, type StartRunOptions } from './runtime.js'
+import { DEFAULT_MAX_AGENTS, defaultConcurrency, type StartRunOptions } from './run-options.js'
 
 export interface OpenedRun {
   runId: string
@@ -152,7 +153,7 @@ function elapsedBefore(runDir: string, run: RunFile): number {
 function emptyTotals(): RunFile['totals'] {
   return {
     agents: { total: 0, done: 0, failed: 0, stopped: 0, skipped: 0, cached: 0 },
-    tokens: { input: 0, output: 0, reasoning: 0, total: 0 },
+    tokens: tokenTotals(ZERO_TOKENS),
     cost: 0,
   }
 }

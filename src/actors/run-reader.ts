@@ -4,6 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { applyEvent, emptyRunView, type RunView } from '../machines/run-view.js'
 import { runFacts, type RunFacts } from '../machines/run-facts.js'
+import { ZERO_TOKENS } from '../machines/tokens.js'
 import { JOURNAL_FILE, readJournal } from '../store/journal.js'
 import { readRunFile, type RunFile } from '../store/run-file.js'
 import { listRuns } from '../store/runs.js'
@@ -103,7 +104,7 @@ export function readViewFromDisk(runDir: string, run: RunFile): RunView {
 function viewFromJournal(runDir: string, run: RunFile): RunView {
   const view = emptyRunView(run.id, run.name)
   const { entries } = readJournal(runDir)
-  const zero = { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 }
+  const zero = ZERO_TOKENS
   const seen = new Set<string>()
   const queue = (key: string, phase = '', label = key, at: number) => {
     if (seen.has(key)) return

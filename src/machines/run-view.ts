@@ -1,6 +1,7 @@
 // The run as the surfaces see it: a pure fold of RuntimeEvents. The CLI progress, `ocdw show`, the TUI and the
 // control channel's snapshot all use this one reducer, so they can never disagree about counts or tokens.
 import type { AgentFinalStatus, AgentStatus, RunStatus, RuntimeEvent, Tokens, ToolCallInfo } from './types.js'
+import { addTokens, zeroTokens } from './tokens.js'
 
 export interface AgentView {
   key: string
@@ -57,24 +58,9 @@ export const MAX_TOOLS = 20
 export const MAX_LOG = 500
 
 const zeroCounts = (): Record<AgentStatus, number> => ({ queued: 0, running: 0, done: 0, failed: 0, stopped: 0, skipped: 0 })
-const zeroTokens = (): Tokens => ({ input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 })
 
 export function emptyRunView(runId: string, name = runId): RunView {
   return { runId, name, status: 'running', phases: [], agents: [], log: [], tokens: zeroTokens(), cost: 0 }
-}
-
-export function addTokens(a: Tokens, b: Tokens): Tokens {
-  return {
-    input: a.input + b.input,
-    output: a.output + b.output,
-    reasoning: a.reasoning + b.reasoning,
-    cacheRead: a.cacheRead + b.cacheRead,
-    cacheWrite: a.cacheWrite + b.cacheWrite,
-  }
-}
-
-export function totalTokens(t: Tokens): number {
-  return t.input + t.output + t.reasoning
 }
 
 /**

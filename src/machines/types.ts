@@ -31,8 +31,6 @@ export interface Tokens {
   cacheWrite: number
 }
 
-export const ZERO_TOKENS: Tokens = Object.freeze({ input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 })
-
 /** `opts` of the script's `agent(prompt, opts)` call (README "A workflow script", docs/PARITY.md), after validation. */
 export interface AgentOptions {
   label?: string

@@ -44,7 +44,6 @@ function start(o: { concurrency?: number; maxAgents?: number; budget?: number | 
       concurrency: o.concurrency ?? 2,
       maxAgents: o.maxAgents ?? 1000,
       budgetTotal: o.budget ?? null,
-      requireApproval: false,
       meta: { name: 't', phases: [] },
     },
   })
@@ -70,7 +69,7 @@ describe('workflow machine', () => {
     for (const k of ['k3-0', 'k4-0']) ex.finish(k)
     await tick()
     expect(ex.maxInFlight()).toBe(2)
-    const settled = emitted.filter((e) => e.type === 'agent.settled')
+    const settled = emitted.filter((e) => e.type === 'agent.finished')
     expect(settled.map((e) => e.status)).toEqual(['done', 'done', 'done', 'done', 'done'])
     expect(settled[0].result).toBe('r-k0-0')
     endScript({ ok: 1 })
@@ -83,7 +82,7 @@ describe('workflow machine', () => {
     const { actor, emitted, tick } = start({ maxAgents: 2 })
     for (let i = 0; i < 3; i++) actor.send({ type: 'AGENT.REQUEST', call: call(i) })
     await tick()
-    const skipped = emitted.filter((e) => e.type === 'agent.settled' && e.status === 'skipped')
+    const skipped = emitted.filter((e) => e.type === 'agent.refused')
     expect(skipped).toHaveLength(1)
     expect(skipped[0].key).toBe('k2-0')
     expect(skipped[0].reason).toMatch(/cap of 2 agents.*--max-agents/)
@@ -98,13 +97,13 @@ describe('workflow machine', () => {
     await tick()
     actor.send({ type: 'AGENT.REQUEST', call: call(1) })
     await tick()
-    expect(emitted.filter((e) => e.type === 'agent.settled' && e.status === 'skipped')).toHaveLength(0)
+    expect(emitted.filter((e) => e.type === 'agent.refused')).toHaveLength(0)
     ex.finish('k1-0')
     await tick()
     actor.send({ type: 'AGENT.REQUEST', call: call(2) })
     await tick()
-    const last = emitted.filter((e) => e.type === 'agent.settled').at(-1)
-    expect(last.status).toBe('skipped')
+    const last = emitted.filter((e) => e.type === 'agent.finished' || e.type === 'agent.refused').at(-1)
+    expect(last.type).toBe('agent.refused')
     expect(last.reason).toMatch(/budget of 10 output tokens.*agent\(\) throws.*--budget/)
   })
 
@@ -131,7 +130,7 @@ describe('workflow machine', () => {
     actor.send({ type: 'STOP_AGENT', key: 'k0-0' })
     await tick()
     expect(signal.aborted).toBe(true)
-    expect(emitted.filter((e) => e.type === 'agent.settled').map((e) => e.status)).toEqual(['stopped'])
+    expect(emitted.filter((e) => e.type === 'agent.finished').map((e) => e.status)).toEqual(['stopped'])
     actor.send({ type: 'RESTART_AGENT', key: 'k0-0' })
     await tick()
     // Its null was handed to the script: no second attempt, no "queued" pretence.
@@ -151,7 +150,7 @@ describe('workflow machine', () => {
     expect(ex.pending.has('k0-0')).toBe(true)
     ex.finish('k0-0', 'again')
     await tick()
-    expect(emitted.filter((e) => e.type === 'agent.settled')).toEqual([expect.objectContaining({ status: 'done', result: 'again' })])
+    expect(emitted.filter((e) => e.type === 'agent.finished')).toEqual([expect.objectContaining({ status: 'done', result: 'again' })])
   })
 
   it('STOP ends the run as stopped and aborts running agents', async () => {
