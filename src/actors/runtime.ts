@@ -5,6 +5,7 @@
 import { Subject } from 'rxjs'
 import { createActor, fromPromise, type Actor } from 'xstate'
 import { applyEvent, emptyRunView, type RunView } from '../machines/run-view.js'
+import { FINAL_RUN_STATUSES } from '../machines/schemas.js'
 import { tokenTotals, ZERO_TOKENS } from '../machines/tokens.js'
 import type { AgentCall, ControlCommand, ExecResult, RunStatus, RunSummary, RuntimeEvent } from '../machines/types.js'
 import { provideWorkflow, runStatusOf } from '../machines/workflow.js'
@@ -23,7 +24,6 @@ import type { RunHandle, StartRunOptions } from './run-options.js'
 export { DEFAULT_MAX_AGENTS, defaultConcurrency, type RunHandle, type StartRunOptions } from './run-options.js'
 
 type WorkflowActor = Actor<ReturnType<typeof provideWorkflow>>
-const FINAL_SUMMARY_STATUSES: readonly string[] = ['completed', 'failed', 'stopped', 'interrupted']
 
 /** The run's one stream of RuntimeEvents and the view folded from it (every surface reads the same view). */
 function createEventStream(runId: string, name: string) {
@@ -195,7 +195,7 @@ async function endRun(
 ): Promise<RunSummary> {
   const { runId, runDir } = r.opened
   const endedAt = Date.now()
-  const final = (FINAL_SUMMARY_STATUSES.includes(status) ? status : 'failed') as RunSummary['status']
+  const final = (FINAL_RUN_STATUSES.includes(status) ? status : 'failed') as RunSummary['status']
   // The workflow actor stopped its children when it ended (e.g. an agent restarted after the script had its answer):
   // the surfaces must not show them running for ever.
   for (const a of r.view.agents) {

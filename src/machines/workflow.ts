@@ -140,6 +140,11 @@ export const workflowMachine = setup({
         enqueue.emit({ type: 'agent.started', key: tracked.call.key, attempt: tracked.attempt })
       }
     }),
+    /** The run's final status (with the error that ended it, for failed and interrupted). */
+    announceEnd: enqueueActions(({ context, enqueue }, params: { status: 'completed' | 'failed' | 'stopped' | 'interrupted' }) => {
+      const withError = params.status === 'failed' || params.status === 'interrupted'
+      enqueue.emit({ type: 'run.status', status: params.status, ...(withError ? { error: context.error } : {}) })
+    }),
     /** Announces the agents a restored snapshot holds in flight: they run again at once, before the script asks. */
     announceRestored: enqueueActions(({ context, enqueue }) => {
       for (const tracked of Object.values(context.agents)) {
@@ -252,22 +257,10 @@ export const workflowMachine = setup({
         FAIL: { target: 'failed', actions: enqueueActions(({ enqueue, event }) => enqueue.assign({ error: event.error })) },
       },
     },
-    completed: {
-      type: 'final',
-      entry: enqueueActions(({ enqueue }) => enqueue.emit({ type: 'run.status', status: 'completed' })),
-    },
-    failed: {
-      type: 'final',
-      entry: enqueueActions(({ context, enqueue }) => enqueue.emit({ type: 'run.status', status: 'failed', error: context.error })),
-    },
-    stopped: {
-      type: 'final',
-      entry: enqueueActions(({ enqueue }) => enqueue.emit({ type: 'run.status', status: 'stopped' })),
-    },
-    interrupted: {
-      type: 'final',
-      entry: enqueueActions(({ context, enqueue }) => enqueue.emit({ type: 'run.status', status: 'interrupted', error: context.error })),
-    },
+    completed: { type: 'final', entry: { type: 'announceEnd', params: { status: 'completed' } } },
+    failed: { type: 'final', entry: { type: 'announceEnd', params: { status: 'failed' } } },
+    stopped: { type: 'final', entry: { type: 'announceEnd', params: { status: 'stopped' } } },
+    interrupted: { type: 'final', entry: { type: 'announceEnd', params: { status: 'interrupted' } } },
   },
   output: ({ context }) => ({ result: context.result }),
 })

@@ -4,8 +4,8 @@
 // (e.g. a native stack overflow) cannot poison other runs. Async host calls (agent, gate, workflow) return QuickJS
 // promises that the host settles later, running the VM's pending jobs after each settle ("slices").
 import { newQuickJSWASMModule, type QuickJSContext, type QuickJSDeferredPromise, type QuickJSHandle, type QuickJSRuntime } from 'quickjs-emscripten'
-import { z } from 'zod'
 import type { AgentBackend, AgentOptions, WorkflowResolver } from '../machines/types.js'
+import { AgentOptionsSchema } from '../machines/schemas.js'
 import { AgentRefusedError, ScriptError } from './errors.js'
 import { createKeyer } from './keys.js'
 import { capText, MAX_DEPTH, nestsDeeperThan } from './limits.js'
@@ -47,16 +47,6 @@ const MAIN_FILE = 'script.js'
 const MAIN_PREFIX = '(async () => { '
 const SUB_PREFIX = '(async (args, workflow) => { '
 
-const AgentOptionsSchema = z.object({
-  label: z.string().optional(),
-  phase: z.string().trim().min(1).optional(),
-  schema: z.record(z.string(), z.unknown()).optional(),
-  model: z.string().trim().min(1).optional(),
-  effort: z.string().trim().min(1).optional(),
-  agentType: z.string().trim().min(1).optional(),
-  isolation: z.literal('worktree').optional(),
-  timeoutMs: z.number().positive().optional(),
-})
 const KNOWN_OPTIONS = new Set(Object.keys(AgentOptionsSchema.shape))
 
 const subFile = (name: string) => `workflow-${name.replace(/[^\w.-]/g, '_')}.js`
