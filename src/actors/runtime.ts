@@ -83,30 +83,9 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
     if (why) emit({ type: 'log', message: why, at })
   })
 
-  const script: { result: unknown; warnings: string[] } = { result: null, warnings: [] }
+  const script: ScriptOutcome = { result: null, warnings: [] }
   let host: ScriptHost | undefined
-  const machine = provideWorkflow({
-    execute: fromPromise<ExecResult, { call: AgentCall; attempt: number }>(({ input, signal }) =>
-      concurrency.executor.run(input.call, { signal, emit: (a) => activityEvents(input.call.key, a, Date.now()).forEach(emit) }),
-    ),
-    script: fromPromise<unknown, unknown>(async ({ signal }) => {
-      const outcome = await runScript(parsed, { backend: host!, args: opened.args, resolveWorkflow: options.resolveWorkflow, limits: options.sandboxLimits, signal })
-      if (outcome.status === 'failed') throw new Error(outcome.error)
-      if (outcome.status === 'completed') Object.assign(script, { result: outcome.result, warnings: outcome.warnings })
-      return script.result
-    }),
-  })
-  const actor: WorkflowActor = createActor(machine, {
-    input: {
-      runId,
-      concurrency: concurrency.limit(),
-      maxAgents: opened.options.maxAgents,
-      budgetTotal: opened.options.budget,
-      meta: { name: parsed.meta.name, phases: parsed.meta.phases ?? [] },
-    },
-    snapshot: opened.snapshot as never,
-    inspect: options.inspect as never,
-  })
+  const actor = createWorkflowActor(options, opened, concurrency, () => host!, script, emit)
 
   const gateAsker = createGateAsker(emit, stream.currentPhase)
   host = createScriptHost({
@@ -145,6 +124,57 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   view.startedAt ??= startedAt
   const send = controlSender({ runId, view, actor, gateAsker, ended: () => ended })
 
+  startActor(actor, opened, concurrency, emit)
+  if (options.control !== false) control = await startControlServer({ runDir, getView: () => view, events: stream.subject, onCommand: send })
+  actor.send({ type: 'SCRIPT.READY' })
+
+  return { runId, runDir, events: stream.subject.asObservable(), view: () => view, send, done }
+}
+
+/** What the script returned, and the warnings its sandbox collected (set when it completes). */
+interface ScriptOutcome {
+  result: unknown
+  warnings: string[]
+}
+
+type Concurrency = ReturnType<typeof createConcurrency>
+
+/** The run's workflow actor, with the sandbox as its script and the (governed) executor running its agents. */
+function createWorkflowActor(
+  options: StartRunOptions,
+  opened: OpenedRun,
+  concurrency: Concurrency,
+  host: () => ScriptHost,
+  script: ScriptOutcome,
+  emit: (ev: RuntimeEvent) => void,
+): WorkflowActor {
+  const { parsed } = opened
+  const machine = provideWorkflow({
+    execute: fromPromise<ExecResult, { call: AgentCall; attempt: number }>(({ input, signal }) =>
+      concurrency.executor.run(input.call, { signal, emit: (a) => activityEvents(input.call.key, a, Date.now()).forEach(emit) }),
+    ),
+    script: fromPromise<unknown, unknown>(async ({ signal }) => {
+      const outcome = await runScript(parsed, { backend: host(), args: opened.args, resolveWorkflow: options.resolveWorkflow, limits: options.sandboxLimits, signal })
+      if (outcome.status === 'failed') throw new Error(outcome.error)
+      if (outcome.status === 'completed') Object.assign(script, { result: outcome.result, warnings: outcome.warnings })
+      return script.result
+    }),
+  })
+  return createActor(machine, {
+    input: {
+      runId: opened.runId,
+      concurrency: concurrency.limit(),
+      maxAgents: opened.options.maxAgents,
+      budgetTotal: opened.options.budget,
+      meta: { name: parsed.meta.name, phases: parsed.meta.phases ?? [] },
+    },
+    snapshot: opened.snapshot as never,
+    inspect: options.inspect as never,
+  })
+}
+
+/** Starts the actor and brings a restored one back to running with this process's concurrency limit. */
+function startActor(actor: WorkflowActor, opened: OpenedRun, concurrency: Concurrency, emit: (ev: RuntimeEvent) => void): void {
   actor.start()
   // Agents restored from the snapshot (in flight when the run was interrupted) run again at once, before the script
   // asks for them: the workflow announces them now, and their one new attempt answers the script's call later.
@@ -153,10 +183,6 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   emit({ type: 'concurrency', limit: concurrency.limit(), mode: concurrency.mode, at: Date.now() })
   // A run killed while paused comes back paused from its snapshot: `ocdw resume` means go on.
   if (opened.snapshot && runStatusOf(actor.getSnapshot()) === 'paused') actor.send({ type: 'RESUME' })
-  if (options.control !== false) control = await startControlServer({ runDir, getView: () => view, events: stream.subject, onCommand: send })
-  actor.send({ type: 'SCRIPT.READY' })
-
-  return { runId, runDir, events: stream.subject.asObservable(), view: () => view, send, done }
 }
 
 /** Resolves with the run's summary once the workflow actor ends (once, however it ends). */
@@ -187,7 +213,7 @@ async function endRun(
     emit(ev: RuntimeEvent): void
     recorder: ReturnType<typeof createRunRecorder>
     actor: WorkflowActor
-    script: { result: unknown; warnings: string[] }
+    script: ScriptOutcome
     startedAt: number
   },
   status: RunStatus,

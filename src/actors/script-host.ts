@@ -1,6 +1,7 @@
 // The AgentBackend the sandbox calls: turns the script's agent() calls into workflow-actor events and the actor's
-// `agent.finished` / `agent.refused` emissions back into the script's resolved (or thrown) promises. Completed agents of an earlier attempt of the
-// run (the journal) answer without an actor or a model call: that is resume.
+// `agent.finished` / `agent.refused` emissions back into the script's resolved (or thrown) promises. Completed
+// agents of an earlier attempt of the run (the journal) answer without an actor or a model call: that is resume
+// (resume-answers.ts).
 //
 // Replay order: journal answers are handed to the script one at a time, whenever the script has nothing else to do,
 // earliest-journaled first. The original run gave the script its results in journal order, so the replay walks the
@@ -10,7 +11,7 @@ import type { AgentBackend, AgentCall, GateResult, RuntimeEvent, Tokens } from '
 import type { AgentOutcome, WorkflowEvent } from '../machines/workflow-events.js'
 import type { JournalEntry } from '../store/journal.js'
 import { deferred, type Deferred } from './deferred.js'
-import { createReplayQueue } from './replay-queue.js'
+import { createResumeAnswers } from './resume-answers.js'
 import { AgentRefusedError } from '../script/errors.js'
 
 export interface CachedAgent {
@@ -62,6 +63,28 @@ function finishedEventOf(o: AgentOutcome, at: number): RuntimeEvent {
   return { type: 'agent.finished', key: o.key, status: o.status, tokens: o.tokens, cost: o.cost, cached: o.cached, error: o.error, preview: preview(o.result), at }
 }
 
+/** Says each reason once in the run's log (a refusal repeated 1,000 times is one line). */
+function createWarnOnce(emit: (ev: RuntimeEvent) => void): (reason: string) => void {
+  const said = new Set<string>()
+  return (reason) => {
+    if (said.has(reason)) return
+    said.add(reason)
+    emit({ type: 'log', message: reason, level: 'warn', at: Date.now() })
+  }
+}
+
+/** The script's log(): lines cut at 10,000 characters, at most MAX_LOG_LINES of them. */
+function createScriptLog(emit: (ev: RuntimeEvent) => void, warnOnce: (reason: string) => void): (message: string) => void {
+  let lines = 0
+  return (message) => {
+    if (++lines > MAX_LOG_LINES) {
+      warnOnce(`log() was called more than ${MAX_LOG_LINES.toLocaleString('en-US')} times; later lines are dropped so the journal stays small`)
+      return
+    }
+    emit({ type: 'log', message: message.length > 10_000 ? message.slice(0, 10_000) + '…' : message, level: 'info', at: Date.now() })
+  }
+}
+
 export type ScriptHost = AgentBackend & {
   /** The workflow's `agent.finished`: journal it (live), show it, answer the script. */
   settle(outcome: AgentOutcome): void
@@ -71,20 +94,8 @@ export type ScriptHost = AgentBackend & {
 
 export function createScriptHost(deps: ScriptHostDeps): ScriptHost {
   const pending = new Map<string, Deferred<unknown>>()
-  /** Outcomes that arrived before the script asked (agents restored from a snapshot finish on their own): the
-   *  script's later call gets this answer, never a second model request. */
-  const early = new Map<string, AgentOutcome & { seq: number }>()
-  let nextSeq = Number.MAX_SAFE_INTEGER / 2
-  const replay = createReplayQueue()
-  /** An edited script made a call the journal does not hold: later calls run live. */
-  let diverged = false
-  const skipReasons = new Set<string>()
-  let logLines = 0
-  const warnOnce = (reason: string) => {
-    if (skipReasons.has(reason)) return
-    skipReasons.add(reason)
-    deps.emit({ type: 'log', message: reason, level: 'warn', at: Date.now() })
-  }
+  const known = createResumeAnswers(deps.cached, deps.leadingOnly ?? false)
+  const warnOnce = createWarnOnce(deps.emit)
 
   function takePending(key: string): Deferred<unknown> | undefined {
     const d = pending.get(key)
@@ -92,33 +103,14 @@ export function createScriptHost(deps: ScriptHostDeps): ScriptHost {
     return d
   }
 
-  /** An answer known before the script asked (journal, early outcome), handed over in its turn (replay-queue.ts). */
-  function answerInTurn(seq: number, answer: () => unknown): Promise<unknown> {
-    const d = deferred<unknown>()
-    replay.hold(seq, () => d.resolve(answer()))
-    return d.promise
-  }
-
   function agent(call: AgentCall): Promise<unknown> {
     if (call.prompt.length > MAX_PROMPT_CHARS) {
       warnOnce(`an agent() prompt of ${Math.round(call.prompt.length / 1000)}k characters is over the ${MAX_PROMPT_CHARS / 1_000_000}M limit, so agent() returned null; pass file paths for the agent to read instead of the data itself`)
       return Promise.resolve(null)
     }
-    const hit = diverged ? undefined : deps.cached.get(call.key)
-    if (!hit && deps.leadingOnly && !early.has(call.key)) diverged = true
-    if (hit) {
-      // Resume: answered from the journal, no actor and no model call; the workflow counts and announces it.
-      return answerInTurn(hit.seq ?? 0, () => {
-        deps.actor.send({ type: 'AGENT.CACHED', call, result: hit.result, tokens: hit.tokens, cost: hit.cost })
-        return hit.result
-      })
-    }
-    const earlier = early.get(call.key)
-    if (earlier) {
-      // A restored agent finished (and was journaled) before the script got here: that was its one new attempt.
-      early.delete(call.key)
-      return answerInTurn(earlier.seq, () => (earlier.status === 'done' ? (earlier.result ?? null) : null))
-    }
+    // Resume: a journal answer needs no actor and no model call; the workflow counts and announces it.
+    const answered = known.answer(call, (hit) => deps.actor.send({ type: 'AGENT.CACHED', call, result: hit.result, tokens: hit.tokens, cost: hit.cost }))
+    if (answered) return answered
     const d = deferred<unknown>()
     pending.set(call.key, d)
     deps.actor.send({ type: 'AGENT.REQUEST', call })
@@ -146,7 +138,7 @@ export function createScriptHost(deps: ScriptHostDeps): ScriptHost {
     if (outcome.infrastructure) return
     const d = takePending(outcome.key)
     if (d) d.resolve(outcome.status === 'done' ? (outcome.result ?? null) : null)
-    else early.set(outcome.key, { ...outcome, seq: nextSeq++ })
+    else known.keep(outcome)
   }
 
   function refuse(key: string, reason: string): void {
@@ -163,13 +155,7 @@ export function createScriptHost(deps: ScriptHostDeps): ScriptHost {
     phase(title: string): void {
       deps.actor.send({ type: 'PHASE', title })
     },
-    log(message: string): void {
-      if (++logLines > MAX_LOG_LINES) {
-        warnOnce(`log() was called more than ${MAX_LOG_LINES.toLocaleString('en-US')} times; later lines are dropped so the journal stays small`)
-        return
-      }
-      deps.emit({ type: 'log', message: message.length > 10_000 ? message.slice(0, 10_000) + '…' : message, level: 'info', at: Date.now() })
-    },
+    log: createScriptLog(deps.emit, warnOnce),
     budget() {
       return deps.budget()
     },

@@ -19,9 +19,8 @@ export const AgentViewSchema = z.object({
   tokens: TokensSchema,
   cost: z.number(),
   cached: z.boolean(),
-  queuedAt: z.number(),
-  startedAt: z.number().optional(),
-  endedAt: z.number().optional(),
+  /** When it was queued, last started and ended (ms since the epoch). */
+  ...{ queuedAt: z.number(), startedAt: z.number().optional(), endedAt: z.number().optional() },
   error: z.string().optional(),
   preview: z.string().optional(),
   stalled: z.boolean().optional(),
