@@ -67,14 +67,22 @@ export function restartAgent(book: AgentBook, key: string, attempt: number): Tra
   return tracked
 }
 
-/** Marks agents the journal holds as completed as done and drops them from the queue and the slots (resume). */
-export function markCompleted(book: AgentBook, completed: ReadonlySet<string>): void {
+/**
+ * Resume: forgets the agents the journal holds as completed that the book had not yet booked as done (the snapshot is
+ * throttled, so it may still show them queued or running) and drops them from the queue and the slots. Their journal
+ * answer then books them (AGENT.CACHED counts what the book does not hold). Returns how many it forgot.
+ */
+export function forgetCompleted(book: AgentBook, completed: ReadonlySet<string>): number {
+  let forgotten = 0
   for (const key of completed) {
     const tracked = book.agents[key]
-    if (tracked) tracked.status = 'done'
+    if (!tracked || tracked.status === 'done') continue
+    delete book.agents[key]
+    forgotten++
   }
   book.running = book.running.filter((k) => !completed.has(k))
   book.waiting = book.waiting.filter((k) => !completed.has(k))
+  return forgotten
 }
 
 function removeKey(keys: string[], key: string): void {

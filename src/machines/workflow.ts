@@ -10,7 +10,7 @@
 import { enqueueActions, fromPromise, setup, type SnapshotFrom } from 'xstate'
 import { agentMachine } from './agent.js'
 import { phaseMachine } from './phase.js'
-import { enqueueAgent, finishAgent, isActive, markCompleted, restartAgent, startWaiting, type AgentBook } from './scheduler.js'
+import { enqueueAgent, finishAgent, forgetCompleted, isActive, restartAgent, startWaiting, type AgentBook } from './scheduler.js'
 import { budgetSpent, ZERO_TOKENS } from './tokens.js'
 import type { AgentCall, ExecResult, RunStatus } from './types.js'
 import { queuedOf, type WorkflowEmitted, type WorkflowEvent } from './workflow-events.js'
@@ -292,9 +292,11 @@ interface PersistedWorkflow {
 const RETIRED_STATES: Record<string, string> = { planning: 'starting', awaitingApproval: 'starting' }
 
 /**
- * Prepares a persisted snapshot of an interrupted run for restoring: agents the journal holds as completed are marked
- * done and their actors dropped (the snapshot is throttled, so it may still show them running; restoring them as they
- * were would ask the model again). Agents it shows queued or running that the journal does not hold run again.
+ * Prepares a persisted snapshot of an interrupted run for restoring: agents the journal holds as completed lose their
+ * actors (the snapshot is throttled, so it may still show them running; restoring them as they were would ask the
+ * model again), and those it had not booked as done are forgotten, so that their journal answer counts them toward
+ * the cap and the budget once (AGENT.CACHED). Agents it shows queued or running that the journal does not hold run
+ * again.
  */
 export function reconcileSnapshot<T>(
   persisted: T,
@@ -307,7 +309,7 @@ export function reconcileSnapshot<T>(
   if (!ctx?.agents) return snap as T
   // The resume's own flags (--concurrency, --max-agents, --budget) win over what the interrupted process had.
   if (settings) Object.assign(ctx, settings)
-  markCompleted(ctx, completed)
+  ctx.requested -= forgetCompleted(ctx, completed)
   for (const key of completed) if (snap.children) delete snap.children[key]
   return snap as T
 }

@@ -2,7 +2,7 @@
 // executor are small in-process actor logics; no sandbox, no OpenCode.
 import { describe, expect, it } from 'vitest'
 import { createActor, fromPromise } from 'xstate'
-import { provideWorkflow, runStatusOf } from '../../src/machines/workflow.js'
+import { provideWorkflow, reconcileSnapshot, runStatusOf } from '../../src/machines/workflow.js'
 import type { AgentCall, ExecResult } from '../../src/machines/types.js'
 
 const tokens = { input: 10, output: 5, reasoning: 0, cacheRead: 0, cacheWrite: 0 }
@@ -179,5 +179,69 @@ describe('workflow machine', () => {
     expect(restored.getSnapshot().context.agents['k0-0']!.call.phase).toBe('Survey')
     // The agent that was running when the process died runs again.
     expect(ex.pending.has('k0-0')).toBe(true)
+  })
+
+  it('15.3 a journal answer (AGENT.CACHED) is announced by the machine and counts toward the cap and the budget', async () => {
+    const { actor, emitted, tick } = start({ maxAgents: 2, budget: 10 })
+    actor.send({ type: 'AGENT.CACHED', call: call(0, 'Survey'), result: 'from the journal', tokens, cost: 0.01 })
+    await tick()
+    expect(emitted.map((e) => e.type)).toContain('agent.queued')
+    expect(emitted.find((e) => e.type === 'agent.finished')).toMatchObject({ key: 'k0-0', status: 'done', cached: true, result: 'from the journal', tokens })
+    expect(actor.getSnapshot().context).toMatchObject({ requested: 1, spent: 5 })
+    // The cached agent was never spawned: nothing to run, nothing to stop.
+    expect(actor.getSnapshot().children['k0-0']).toBeUndefined()
+  })
+
+  it('15.3 RESTORED announces the agents a restored snapshot holds in flight', async () => {
+    const { actor, tick } = start({ concurrency: 1 })
+    actor.send({ type: 'AGENT.REQUEST', call: call(0) })
+    actor.send({ type: 'AGENT.REQUEST', call: call(1) })
+    await tick()
+    const persisted = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()))
+    actor.stop()
+    const ex = manualExecutor()
+    const script = fromPromise<unknown, unknown>(() => new Promise(() => {}))
+    const restored = createActor(provideWorkflow({ script, execute: ex.execute }), { snapshot: persisted, input: undefined as never })
+    const emitted: any[] = []
+    restored.on('*', (e) => emitted.push(e))
+    restored.start()
+    restored.send({ type: 'RESTORED' })
+    expect(emitted.map((e) => [e.type, e.key])).toEqual([
+      ['agent.queued', 'k0-0'],
+      ['agent.started', 'k0-0'],
+      ['agent.queued', 'k1-0'],
+    ])
+  })
+
+  it('15.5 context outside the agent book changes through assign: an earlier snapshot keeps its values', async () => {
+    const { actor, ex, tick } = start()
+    actor.send({ type: 'AGENT.REQUEST', call: call(0) })
+    await tick()
+    const before = actor.getSnapshot().context
+    ex.finish('k0-0')
+    await tick()
+    actor.send({ type: 'PAUSE' })
+    actor.send({ type: 'CONCURRENCY.SET', limit: 7 })
+    const after = actor.getSnapshot().context
+    expect(after).toMatchObject({ spent: 5, paused: true, concurrency: 7 })
+    expect(before).toMatchObject({ spent: 0, paused: false, concurrency: 2 })
+  })
+
+  it('15.5 a snapshot an older ocdw persisted in its unused planning state still restores', async () => {
+    const { actor } = start()
+    const persisted = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()))
+    actor.stop()
+    persisted.value = 'planning'
+    const ex = manualExecutor()
+    let scriptRan = false
+    const script = fromPromise<unknown, unknown>(() => {
+      scriptRan = true
+      return new Promise(() => {})
+    })
+    const restored = createActor(provideWorkflow({ script, execute: ex.execute }), { snapshot: reconcileSnapshot(persisted, new Set()), input: undefined as never })
+    restored.start()
+    restored.send({ type: 'SCRIPT.READY' })
+    expect(runStatusOf(restored.getSnapshot())).toBe('running')
+    expect(scriptRan).toBe(true)
   })
 })
