@@ -39,6 +39,6 @@ export function journalEntryOf(value: unknown): JournalEntry | 'unknown' {
   if (!value || typeof value !== 'object' || typeof t !== 'string') throw new Error('not a journal entry')
   if (!KNOWN_KINDS.has(t)) return 'unknown'
   const checked = JournalEntrySchema.safeParse(value)
-  if (!checked.success) throw new Error(`a ${t} entry with ${checked.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ')}`)
+  if (!checked.success) throw new Error(`${t} entry: ${checked.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ')}`)
   return checked.data
 }

@@ -55,6 +55,15 @@ function start(o: { concurrency?: number; maxAgents?: number; budget?: number | 
   return { actor, ex, emitted, endScript: (v: unknown) => endScript(v), tick }
 }
 
+/** A new actor restored from `actor`'s persisted snapshot (as JSON on disk), whose script never ends. */
+function restore(actor: ReturnType<typeof start>['actor']) {
+  const persisted = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()))
+  actor.stop()
+  const ex = manualExecutor()
+  const script = fromPromise<unknown, unknown>(() => new Promise(() => {}))
+  return { ex, restored: createActor(provideWorkflow({ script, execute: ex.execute }), { snapshot: persisted, input: undefined as never }) }
+}
+
 describe('workflow machine', () => {
   it('runs at most `concurrency` agents at once, FIFO, and completes with the script result', async () => {
     const { actor, ex, emitted, endScript, tick } = start({ concurrency: 2 })
@@ -168,11 +177,7 @@ describe('workflow machine', () => {
     const { actor, tick } = start()
     actor.send({ type: 'AGENT.REQUEST', call: call(0, 'Survey') })
     await tick()
-    const persisted = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()))
-    actor.stop()
-    const ex = manualExecutor()
-    const script = fromPromise<unknown, unknown>(() => new Promise(() => {}))
-    const restored = createActor(provideWorkflow({ script, execute: ex.execute }), { snapshot: persisted, input: undefined as never })
+    const { restored, ex } = restore(actor)
     restored.start()
     await tick()
     expect(runStatusOf(restored.getSnapshot())).toBe('running')
@@ -197,11 +202,7 @@ describe('workflow machine', () => {
     actor.send({ type: 'AGENT.REQUEST', call: call(0) })
     actor.send({ type: 'AGENT.REQUEST', call: call(1) })
     await tick()
-    const persisted = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()))
-    actor.stop()
-    const ex = manualExecutor()
-    const script = fromPromise<unknown, unknown>(() => new Promise(() => {}))
-    const restored = createActor(provideWorkflow({ script, execute: ex.execute }), { snapshot: persisted, input: undefined as never })
+    const { restored } = restore(actor)
     const emitted: any[] = []
     restored.on('*', (e) => emitted.push(e))
     restored.start()
