@@ -26,7 +26,7 @@ describe('journal entries (15.6)', () => {
     ])
     const { entries, problems } = readJournal(d)
     expect(entries.map((e) => ('key' in e ? e.key : e.t))).toEqual(['good'])
-    expect(problems).toEqual([{ line: 2, message: expect.stringMatching(/unreadable line \(a agent\.done entry with tokens: /) }])
+    expect(problems).toEqual([{ line: 2, message: expect.stringMatching(/unreadable line \(agent\.done entry: tokens: /) }])
     expect([...completedFromJournal(entries).keys()]).toEqual(['good'])
   })
 
