@@ -1,10 +1,20 @@
 // Answers the script gets without a live agent: journal answers on resume, and outcomes of agents restored from a
 // snapshot that finished before the script asked for them. Both are handed over one at a time, whenever the script
 // has nothing else to do (a macrotask), earliest first: why that order matters is in script-host.ts's header.
-import type { AgentCall } from '../machines/types.js'
+import type { AgentCall, Tokens } from '../machines/types.js'
 import type { AgentOutcome } from '../machines/workflow-events.js'
-import type { CachedAgent } from './script-host.js'
 import { deferred } from './deferred.js'
+
+/** An agent completed in an earlier attempt of the run, as the journal holds it. */
+export interface CachedAgent {
+  /** Position in the journal: replay answers in this order (script-host.ts's header says why). */
+  seq?: number
+  result: unknown
+  tokens: Tokens
+  cost: number
+  phase: string
+  label?: string
+}
 
 export interface ResumeAnswers {
   /** The script's answer for this call when one is known before asking (journal, early outcome), else undefined:

@@ -15,7 +15,7 @@ import { readSnapshot } from '../store/snapshot.js'
 import { reconcileSnapshot } from '../machines/workflow.js'
 import { runElapsedMs } from '../machines/run-facts.js'
 import { tokenTotals, ZERO_TOKENS } from '../machines/tokens.js'
-import type { CachedAgent } from './script-host.js'
+import type { CachedAgent } from './resume-answers.js'
 import { DEFAULT_MAX_AGENTS, defaultConcurrency, type StartRunOptions } from './run-options.js'
 
 export interface OpenedRun {
@@ -87,7 +87,7 @@ async function openExisting(o: StartRunOptions, runIdOrPrefix: string): Promise<
     const { entries, problems } = readJournal(runDir)
     const cached = new Map<string, CachedAgent>()
     let seq = 0
-    for (const [key, c] of completedFromJournal(entries)) cached.set(key, { ...(c as CachedAgent), seq: seq++ })
+    for (const [key, c] of completedFromJournal(entries)) cached.set(key, { ...c, seq: seq++ })
     const snap = readSnapshot(runDir) as { snapshot?: { status?: string }; warning?: string } | undefined
     const options = {
       concurrency: o.concurrency ?? runFile.options.concurrency ?? defaultConcurrency(),

@@ -7,22 +7,13 @@
 // earliest-journaled first. The original run gave the script its results in journal order, so the replay walks the
 // script through the same interleaving, and calls made after an await (whose keys count occurrences in call order)
 // get the same keys as the first time: identical prompts in parallel branches keep their own results.
-import type { AgentBackend, AgentCall, GateResult, RuntimeEvent, Tokens } from '../machines/types.js'
+import type { AgentBackend, AgentCall, GateResult, RuntimeEvent } from '../machines/types.js'
 import type { AgentOutcome, WorkflowEvent } from '../machines/workflow-events.js'
 import type { JournalEntry } from '../store/journal.js'
 import { deferred, type Deferred } from './deferred.js'
-import { createResumeAnswers } from './resume-answers.js'
+import { createResumeAnswers, type CachedAgent } from './resume-answers.js'
 import { AgentRefusedError } from '../script/errors.js'
 
-export interface CachedAgent {
-  /** Position in the journal: replay answers in this order (see the file comment). */
-  seq?: number
-  result: unknown
-  tokens: Tokens
-  cost: number
-  phase: string
-  label?: string
-}
 
 export interface ScriptHostDeps {
   actor: { send(event: WorkflowEvent): void }
