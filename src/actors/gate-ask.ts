@@ -3,7 +3,8 @@
 // the run's view as an entry of its own (key `gate-N`, label `gate N: <command>`) waiting on a permission; `ocdw
 // permit <run> --agent gate-N --reply ...`, the TUI and the control channel answer it like an agent's request. The
 // entry ends done or failed with the gate. "always" lets the same command run unasked for the rest of the run.
-import { ZERO_TOKENS, type GateResult, type RuntimeEvent } from '../machines/types.js'
+import type { GateResult, RuntimeEvent } from '../machines/types.js'
+import { ZERO_TOKENS } from '../machines/tokens.js'
 import { deferred, type Deferred } from './deferred.js'
 
 export type GateReply = 'once' | 'always' | 'reject'

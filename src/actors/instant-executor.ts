@@ -1,6 +1,7 @@
 // An in-process AgentExecutor that answers at once, for unit tests and benchmarks (NOT a production path: real agents
 // run on OpenCode through src/opencode/executor.ts). It behaves like an agent: honours abort, reports tokens.
 import type { AgentCall, AgentExecutor, ExecResult } from '../machines/types.js'
+import { zeroTokens } from '../machines/tokens.js'
 
 export interface InstantExecutorOptions {
   /** Produces the agent's result; throwing makes the agent fail. Default: a deterministic text from the prompt. */
@@ -20,7 +21,7 @@ export function createInstantExecutor(options: InstantExecutorOptions = {}): Age
       if (ctx.signal.aborted) throw abortError()
       const result = options.respond ? await options.respond(call) : `done: ${call.prompt.slice(0, 40)}`
       if (ctx.signal.aborted) throw abortError()
-      return { result, tokens: { input: tokens.input, output: tokens.output, reasoning: 0, cacheRead: 0, cacheWrite: 0 }, cost: 0 }
+      return { result, tokens: { ...zeroTokens(), input: tokens.input, output: tokens.output }, cost: 0 }
     },
   }
   return executor

@@ -14,8 +14,9 @@ import { findRun } from '../store/runs.js'
 import { readSnapshot } from '../store/snapshot.js'
 import { reconcileSnapshot } from '../machines/workflow.js'
 import { runElapsedMs } from '../machines/run-facts.js'
-import type { CachedAgent } from './script-host.js'
-import { DEFAULT_MAX_AGENTS, defaultConcurrency, type StartRunOptions } from './runtime.js'
+import { tokenTotals, ZERO_TOKENS } from '../machines/tokens.js'
+import type { CachedAgent } from './resume-answers.js'
+import { DEFAULT_MAX_AGENTS, defaultConcurrency, type StartRunOptions } from './run-options.js'
 
 export interface OpenedRun {
   runId: string
@@ -86,7 +87,7 @@ async function openExisting(o: StartRunOptions, runIdOrPrefix: string): Promise<
     const { entries, problems } = readJournal(runDir)
     const cached = new Map<string, CachedAgent>()
     let seq = 0
-    for (const [key, c] of completedFromJournal(entries)) cached.set(key, { ...(c as CachedAgent), seq: seq++ })
+    for (const [key, c] of completedFromJournal(entries)) cached.set(key, { ...c, seq: seq++ })
     const snap = readSnapshot(runDir) as { snapshot?: { status?: string }; warning?: string } | undefined
     const options = {
       concurrency: o.concurrency ?? runFile.options.concurrency ?? defaultConcurrency(),
@@ -152,7 +153,7 @@ function elapsedBefore(runDir: string, run: RunFile): number {
 function emptyTotals(): RunFile['totals'] {
   return {
     agents: { total: 0, done: 0, failed: 0, stopped: 0, skipped: 0, cached: 0 },
-    tokens: { input: 0, output: 0, reasoning: 0, total: 0 },
+    tokens: tokenTotals(ZERO_TOKENS),
     cost: 0,
   }
 }

@@ -2,8 +2,9 @@
 // a finished one from view.json, a crashed one (no view.json) from its journal.
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { applyEvent, emptyRunView, type RunView } from '../machines/run-view.js'
+import { applyEvent, emptyRunView, parseRunView, type RunView } from '../machines/run-view.js'
 import { runFacts, type RunFacts } from '../machines/run-facts.js'
+import { ZERO_TOKENS } from '../machines/tokens.js'
 import { JOURNAL_FILE, readJournal } from '../store/journal.js'
 import { readRunFile, type RunFile } from '../store/run-file.js'
 import { listRuns } from '../store/runs.js'
@@ -53,7 +54,7 @@ function listed(dir: string, run: RunFile, live: boolean, view: RunView | undefi
 function diskView(dir: string, run: RunFile, live: boolean): RunView | undefined {
   try {
     // A live run's view.json is its process's own view (throttled): its status is current, not a crash's leftover.
-    if (live) return JSON.parse(readFileSync(join(dir, VIEW_FILE), 'utf8')) as RunView
+    if (live) return parseRunView(readFileSync(join(dir, VIEW_FILE), 'utf8'))
     return existsSync(join(dir, VIEW_FILE)) || existsSync(join(dir, JOURNAL_FILE)) ? readViewFromDisk(dir, run) : undefined
   } catch {
     return undefined
@@ -86,7 +87,7 @@ export function readViewFromDisk(runDir: string, run: RunFile): RunView {
   let view: RunView | undefined
   if (existsSync(file)) {
     try {
-      view = JSON.parse(readFileSync(file, 'utf8')) as RunView
+      view = parseRunView(readFileSync(file, 'utf8'))
     } catch {
       view = undefined
     }
@@ -103,14 +104,14 @@ export function readViewFromDisk(runDir: string, run: RunFile): RunView {
 function viewFromJournal(runDir: string, run: RunFile): RunView {
   const view = emptyRunView(run.id, run.name)
   const { entries } = readJournal(runDir)
-  const zero = { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 }
+  const zero = ZERO_TOKENS
   const seen = new Set<string>()
   const queue = (key: string, phase = '', label = key, at: number) => {
     if (seen.has(key)) return
     seen.add(key)
     applyEvent(view, { type: 'agent.queued', key, label, phase, prompt: '', at })
   }
-  for (const e of entries as any[]) {
+  for (const e of entries) {
     if (e.t === 'phase') applyEvent(view, { type: 'phase.started', title: e.title, at: e.at })
     else if (e.t === 'log') applyEvent(view, { type: 'log', message: e.message, level: e.level, at: e.at })
     else if (e.t === 'agent.started') {

@@ -9,7 +9,7 @@ import { openJournal } from '../store/journal.js'
 import { renderReport, writeReport, writeResult } from '../store/report.js'
 import { writeRunFile, type RunFile } from '../store/run-file.js'
 import { createSnapshotWriter } from '../store/snapshot.js'
-import type { SettledEvent } from './script-host.js'
+import type { AgentOutcome } from '../machines/workflow-events.js'
 
 export const VIEW_FILE = 'view.json'
 
@@ -56,7 +56,7 @@ export function createRunRecorder(o: { runDir: string; run: RunFile; throttleMs?
         timer.unref()
       }
     },
-    agentSettled(key: string, call: AgentCall | undefined, settled: SettledEvent, view: RunView): void {
+    agentSettled(key: string, call: AgentCall | undefined, settled: AgentOutcome, view: RunView): void {
       const agent = findAgent(view, key)
       const write = writeAgentFile(o.runDir, key, {
         key,

@@ -3,7 +3,7 @@
 // log messages) is sanitised before it reaches the terminal.
 import type { Observable } from 'rxjs'
 import type { RunView } from '../machines/run-view.js'
-import { totalTokens } from '../machines/run-view.js'
+import { totalTokens } from '../machines/tokens.js'
 import type { RuntimeEvent } from '../machines/types.js'
 import { bar, fmtElapsed, fmtTokens } from '../machines/format.js'
 import { sanitizeForTerminal, sanitizeLine } from '../machines/sanitize.js'

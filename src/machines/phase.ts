@@ -3,6 +3,7 @@
 // and what a persisted snapshot carries for a phase.
 import { assign, setup } from 'xstate'
 import type { AgentStatus, Tokens } from './types.js'
+import { addTokens, zeroTokens } from './tokens.js'
 
 export interface PhaseContext {
   title: string
@@ -19,7 +20,7 @@ export const phaseMachine = setup({
   context: ({ input }) => ({
     title: input.title,
     counts: { queued: 0, running: 0, done: 0, failed: 0, stopped: 0, skipped: 0 },
-    tokens: { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 },
+    tokens: zeroTokens(),
   }),
   on: {
     'PHASE.AGENT': {
@@ -27,16 +28,7 @@ export const phaseMachine = setup({
         const counts = { ...context.counts }
         if (event.from) counts[event.from] = Math.max(0, counts[event.from] - 1)
         counts[event.to]++
-        const t = event.tokens
-        const tokens = t
-          ? {
-              input: context.tokens.input + t.input,
-              output: context.tokens.output + t.output,
-              reasoning: context.tokens.reasoning + t.reasoning,
-              cacheRead: context.tokens.cacheRead + t.cacheRead,
-              cacheWrite: context.tokens.cacheWrite + t.cacheWrite,
-            }
-          : context.tokens
+        const tokens = event.tokens ? addTokens(context.tokens, event.tokens) : context.tokens
         return { counts, tokens }
       }),
     },

@@ -1,7 +1,8 @@
 // The facts every surface prints about a run (status, agents, tokens, elapsed): `ocdw ls`, `ocdw show`, the TUI's
 // list, workflow_status and report.md all compute them here from the same two inputs (run.json and the run's view,
 // live over the control channel or view.json on disk), so they cannot tell different stories.
-import { agentTotals, totalTokens, type RunView } from './run-view.js'
+import { agentTotals, type RunView } from './run-view.js'
+import { totalTokens } from './tokens.js'
 
 /** The fields of run.json these facts need (src/store/run-file.ts). */
 export interface RunRecord {

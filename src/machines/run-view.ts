@@ -1,81 +1,87 @@
 // The run as the surfaces see it: a pure fold of RuntimeEvents. The CLI progress, `ocdw show`, the TUI and the
 // control channel's snapshot all use this one reducer, so they can never disagree about counts or tokens.
-import type { AgentFinalStatus, AgentStatus, RunStatus, RuntimeEvent, Tokens, ToolCallInfo } from './types.js'
+import { z } from 'zod'
+import { AgentStatusSchema, FINAL_RUN_STATUSES, RunStatusSchema, TokensSchema, ToolCallInfoSchema } from './schemas.js'
+import type { AgentFinalStatus, AgentStatus, RuntimeEvent } from './types.js'
+import { addTokens, zeroTokens } from './tokens.js'
 
-export interface AgentView {
-  key: string
-  label: string
-  phase: string
-  prompt: string
-  model?: string
-  status: AgentStatus
-  attempt: number
-  sessionId?: string
-  tokens: Tokens
-  cost: number
-  cached: boolean
-  queuedAt: number
-  startedAt?: number
-  endedAt?: number
-  error?: string
-  preview?: string
-  stalled?: boolean
-  permission?: { requestId: string; permission: string; patterns: string[] }
+const LogLineSchema = z.object({ at: z.number(), message: z.string(), level: z.enum(['info', 'warn', 'error']).optional() })
+
+export const AgentViewSchema = z.object({
+  key: z.string(),
+  label: z.string(),
+  phase: z.string(),
+  prompt: z.string(),
+  model: z.string().optional(),
+  status: AgentStatusSchema,
+  attempt: z.number(),
+  sessionId: z.string().optional(),
+  tokens: TokensSchema,
+  cost: z.number(),
+  cached: z.boolean(),
+  /** When it was queued, last started and ended (ms since the epoch). */
+  ...{ queuedAt: z.number(), startedAt: z.number().optional(), endedAt: z.number().optional() },
+  error: z.string().optional(),
+  preview: z.string().optional(),
+  stalled: z.boolean().optional(),
+  permission: z.object({ requestId: z.string(), permission: z.string(), patterns: z.array(z.string()) }).optional(),
   /** Most recent tool calls, newest last, at most MAX_TOOLS. */
-  tools: ToolCallInfo[]
-}
+  tools: z.array(ToolCallInfoSchema),
+})
+export type AgentView = z.infer<typeof AgentViewSchema>
 
-export interface PhaseView {
-  title: string
-  detail?: string
-  counts: Record<AgentStatus, number>
-  tokens: Tokens
-  firstAt?: number
-  lastAt?: number
-}
+export const PhaseViewSchema = z.object({
+  title: z.string(),
+  detail: z.string().optional(),
+  counts: z.record(AgentStatusSchema, z.number()),
+  tokens: TokensSchema,
+  firstAt: z.number().optional(),
+  lastAt: z.number().optional(),
+})
+export type PhaseView = z.infer<typeof PhaseViewSchema>
 
-export interface RunView {
-  runId: string
-  name: string
-  description?: string
-  status: RunStatus
-  error?: string
-  startedAt?: number
-  endedAt?: number
-  phases: PhaseView[]
+/** view.json, and the `view` a live run answers over its control channel. */
+export const RunViewSchema = z.object({
+  runId: z.string(),
+  name: z.string(),
+  description: z.string().optional(),
+  status: RunStatusSchema,
+  error: z.string().optional(),
+  startedAt: z.number().optional(),
+  endedAt: z.number().optional(),
+  phases: z.array(PhaseViewSchema),
   /** Agents in the order they were queued. */
-  agents: AgentView[]
-  log: { at: number; message: string; level?: 'info' | 'warn' | 'error' }[]
-  result?: unknown
-  tokens: Tokens
-  cost: number
+  agents: z.array(AgentViewSchema),
+  log: z.array(LogLineSchema),
+  result: z.unknown().optional(),
+  tokens: TokensSchema,
+  cost: z.number(),
   /** Agents that may run at once now, and whether that adapts to the models' answers or is pinned. */
-  concurrency?: { limit: number; mode: 'adaptive' | 'pinned' }
+  concurrency: z.object({ limit: z.number(), mode: z.enum(['adaptive', 'pinned']) }).optional(),
+})
+export type RunView = z.infer<typeof RunViewSchema>
+
+/** A view read from a run dir or a socket (untrusted: a repository may ship a run dir), or undefined when it is not
+ *  one (the readers then rebuild it from the journal). */
+export function parseRunView(text: string): RunView | undefined {
+  try {
+    const checked = RunViewSchema.safeParse(JSON.parse(text))
+    return checked.success ? checked.data : undefined
+  } catch {
+    return undefined
+  }
 }
 
 export const MAX_TOOLS = 20
 export const MAX_LOG = 500
 
 const zeroCounts = (): Record<AgentStatus, number> => ({ queued: 0, running: 0, done: 0, failed: 0, stopped: 0, skipped: 0 })
-const zeroTokens = (): Tokens => ({ input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 })
 
 export function emptyRunView(runId: string, name = runId): RunView {
   return { runId, name, status: 'running', phases: [], agents: [], log: [], tokens: zeroTokens(), cost: 0 }
 }
 
-export function addTokens(a: Tokens, b: Tokens): Tokens {
-  return {
-    input: a.input + b.input,
-    output: a.output + b.output,
-    reasoning: a.reasoning + b.reasoning,
-    cacheRead: a.cacheRead + b.cacheRead,
-    cacheWrite: a.cacheWrite + b.cacheWrite,
-  }
-}
-
-export function totalTokens(t: Tokens): number {
-  return t.input + t.output + t.reasoning
-}
+type EventOf<T extends RuntimeEvent['type']> = Extract<RuntimeEvent, { type: T }>
 
 /**
  * Folds one event into the view. Mutates and returns `view` (the TUI keeps one view per live run and applies
@@ -84,13 +90,19 @@ export function totalTokens(t: Tokens): number {
  */
 export function applyEvent(view: RunView, ev: RuntimeEvent): RunView {
   const idx = indexOf(view)
+  if (ev.type.startsWith('agent.')) applyAgentEvent(view, idx, ev)
+  else applyRunEvent(view, idx, ev)
+  return view
+}
+
+/** Events about the run as a whole: status, meta, phases, log, result, concurrency. */
+function applyRunEvent(view: RunView, idx: Index, ev: RuntimeEvent): void {
   switch (ev.type) {
     case 'run.status':
       view.status = ev.status
       if (ev.error) view.error = ev.error
       if (ev.status === 'running' && view.startedAt === undefined) view.startedAt = ev.at
-      if (['completed', 'failed', 'stopped', 'denied', 'interrupted'].includes(ev.status)) view.endedAt = ev.at
-      else view.endedAt = undefined
+      view.endedAt = FINAL_RUN_STATUSES.includes(ev.status) ? ev.at : undefined
       break
     case 'run.meta':
       view.name = ev.name
@@ -100,98 +112,6 @@ export function applyEvent(view: RunView, ev: RuntimeEvent): RunView {
     case 'phase.started':
       ensurePhase(view, idx, ev.title)
       break
-    case 'agent.queued': {
-      const existing = idx.agents.get(ev.key)
-      if (existing) {
-        // Re-queued (restart): move its count back to queued.
-        moveStatus(view, idx, existing, 'queued')
-        existing.error = undefined
-        existing.endedAt = undefined
-        break
-      }
-      const agent: AgentView = {
-        key: ev.key,
-        label: ev.label,
-        phase: ev.phase,
-        prompt: ev.prompt,
-        model: ev.model,
-        status: 'queued',
-        attempt: 0,
-        tokens: zeroTokens(),
-        cost: 0,
-        cached: false,
-        queuedAt: ev.at,
-        tools: [],
-      }
-      view.agents.push(agent)
-      idx.agents.set(ev.key, agent)
-      const phase = ensurePhase(view, idx, ev.phase)
-      phase.counts.queued++
-      phase.firstAt ??= ev.at
-      break
-    }
-    case 'agent.started': {
-      const a = idx.agents.get(ev.key)
-      if (!a) break
-      a.attempt = ev.attempt
-      a.startedAt = ev.at
-      a.stalled = false
-      moveStatus(view, idx, a, 'running')
-      break
-    }
-    case 'agent.session': {
-      const a = idx.agents.get(ev.key)
-      if (a) a.sessionId = ev.sessionId
-      break
-    }
-    case 'agent.tool': {
-      const a = idx.agents.get(ev.key)
-      if (!a) break
-      a.stalled = false
-      const i = a.tools.findIndex((t) => t.id === ev.call.id)
-      if (i >= 0) a.tools[i] = ev.call
-      else {
-        a.tools.push(ev.call)
-        if (a.tools.length > MAX_TOOLS) a.tools.shift()
-      }
-      break
-    }
-    case 'agent.permission': {
-      const a = idx.agents.get(ev.key)
-      if (a) a.permission = { requestId: ev.requestId, permission: ev.permission, patterns: ev.patterns }
-      break
-    }
-    case 'agent.permission.replied': {
-      const a = idx.agents.get(ev.key)
-      if (a?.permission?.requestId === ev.requestId) a.permission = undefined
-      break
-    }
-    case 'agent.stalled': {
-      const a = idx.agents.get(ev.key)
-      if (a) a.stalled = true
-      break
-    }
-    case 'agent.retry':
-      break
-    case 'agent.finished': {
-      const a = idx.agents.get(ev.key)
-      if (!a) break
-      moveStatus(view, idx, a, ev.status)
-      a.tokens = addTokens(a.tokens, ev.tokens)
-      a.cost += ev.cost
-      a.cached = ev.cached
-      a.error = ev.error
-      a.preview = ev.preview
-      a.endedAt = ev.at
-      a.permission = undefined
-      a.stalled = false
-      const phase = ensurePhase(view, idx, a.phase)
-      phase.tokens = addTokens(phase.tokens, ev.tokens)
-      phase.lastAt = ev.at
-      view.tokens = addTokens(view.tokens, ev.tokens)
-      view.cost += ev.cost
-      break
-    }
     case 'log':
       view.log.push({ at: ev.at, message: ev.message, level: ev.level })
       if (view.log.length > MAX_LOG) view.log.splice(0, view.log.length - MAX_LOG)
@@ -203,7 +123,96 @@ export function applyEvent(view: RunView, ev: RuntimeEvent): RunView {
       view.concurrency = { limit: ev.limit, mode: ev.mode }
       break
   }
-  return view
+}
+
+/** Events about one agent (an event for a key the view has not seen queued is ignored). */
+function applyAgentEvent(view: RunView, idx: Index, ev: RuntimeEvent): void {
+  if (ev.type === 'agent.queued') return agentQueued(view, idx, ev)
+  const a = 'key' in ev ? idx.agents.get(ev.key) : undefined
+  if (!a) return
+  switch (ev.type) {
+    case 'agent.started':
+      a.attempt = ev.attempt
+      a.startedAt = ev.at
+      a.stalled = false
+      moveStatus(view, idx, a, 'running')
+      break
+    case 'agent.session':
+      a.sessionId = ev.sessionId
+      break
+    case 'agent.tool':
+      agentTool(a, ev)
+      break
+    case 'agent.permission':
+      a.permission = { requestId: ev.requestId, permission: ev.permission, patterns: ev.patterns }
+      break
+    case 'agent.permission.replied':
+      if (a.permission?.requestId === ev.requestId) a.permission = undefined
+      break
+    case 'agent.stalled':
+      a.stalled = true
+      break
+    case 'agent.finished':
+      agentFinished(view, idx, a, ev)
+      break
+  }
+}
+
+function agentQueued(view: RunView, idx: Index, ev: EventOf<'agent.queued'>): void {
+  const existing = idx.agents.get(ev.key)
+  if (existing) {
+    // Re-queued (restart): move its count back to queued.
+    moveStatus(view, idx, existing, 'queued')
+    existing.error = undefined
+    existing.endedAt = undefined
+    return
+  }
+  const agent: AgentView = {
+    key: ev.key,
+    label: ev.label,
+    phase: ev.phase,
+    prompt: ev.prompt,
+    model: ev.model,
+    status: 'queued',
+    attempt: 0,
+    tokens: zeroTokens(),
+    cost: 0,
+    cached: false,
+    queuedAt: ev.at,
+    tools: [],
+  }
+  view.agents.push(agent)
+  idx.agents.set(ev.key, agent)
+  const phase = ensurePhase(view, idx, ev.phase)
+  phase.counts.queued++
+  phase.firstAt ??= ev.at
+}
+
+function agentTool(a: AgentView, ev: EventOf<'agent.tool'>): void {
+  a.stalled = false
+  const i = a.tools.findIndex((t) => t.id === ev.call.id)
+  if (i >= 0) a.tools[i] = ev.call
+  else {
+    a.tools.push(ev.call)
+    if (a.tools.length > MAX_TOOLS) a.tools.shift()
+  }
+}
+
+function agentFinished(view: RunView, idx: Index, a: AgentView, ev: EventOf<'agent.finished'>): void {
+  moveStatus(view, idx, a, ev.status)
+  a.tokens = addTokens(a.tokens, ev.tokens)
+  a.cost += ev.cost
+  a.cached = ev.cached
+  a.error = ev.error
+  a.preview = ev.preview
+  a.endedAt = ev.at
+  a.permission = undefined
+  a.stalled = false
+  const phase = ensurePhase(view, idx, a.phase)
+  phase.tokens = addTokens(phase.tokens, ev.tokens)
+  phase.lastAt = ev.at
+  view.tokens = addTokens(view.tokens, ev.tokens)
+  view.cost += ev.cost
 }
 
 /** The agent with this key, through the view's index (O(1); `view.agents.find` is O(n) per call). */

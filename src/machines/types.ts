@@ -1,49 +1,11 @@
 // Domain types shared by every layer (machines, actors, script, store, surfaces).
-// Types only: no runtime code, so anything may import this file without breaking the one-way import rule.
+// Types only: no runtime code, so anything may import this file without breaking the one-way import rule. The shapes
+// read back from disk or a socket are declared once as zod schemas in schemas.ts; their types are re-exported here.
+import type { AgentOptions, AgentFinalStatus, RunStatus, Tokens, ToolCallInfo } from './schemas.js'
+
+export type { AgentOptions, AgentFinalStatus, AgentStatus, RunStatus, Tokens, ToolCallInfo } from './schemas.js'
 
 export type JsonSchema = Record<string, unknown>
-
-/** Status of one agent actor. `skipped` = never started (cap, budget, run stopped before it was queued). */
-export type AgentStatus = 'queued' | 'running' | 'done' | 'failed' | 'stopped' | 'skipped'
-export type AgentFinalStatus = 'done' | 'failed' | 'stopped' | 'skipped'
-
-/** Status of a run (the workflow actor's top-level state, plus `denied` when approval was refused). */
-export type RunStatus =
-  | 'planning'
-  | 'awaitingApproval'
-  | 'running'
-  | 'paused'
-  | 'completed'
-  | 'failed'
-  | 'stopped'
-  | 'denied'
-  /** Ended because the infrastructure failed (server gone, auth refused, model unreachable): resumable. Also how
-   *  the surfaces list a run whose process died. */
-  | 'interrupted'
-
-export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'stopped', 'denied', 'interrupted']
-
-export interface Tokens {
-  input: number
-  output: number
-  reasoning: number
-  cacheRead: number
-  cacheWrite: number
-}
-
-export const ZERO_TOKENS: Tokens = Object.freeze({ input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 })
-
-/** `opts` of the script's `agent(prompt, opts)` call (README "A workflow script", docs/PARITY.md), after validation. */
-export interface AgentOptions {
-  label?: string
-  phase?: string
-  schema?: JsonSchema
-  model?: string
-  effort?: string
-  agentType?: string
-  isolation?: 'worktree'
-  timeoutMs?: number
-}
 
 /**
  * One `agent()` call as the sandbox hands it to the host: the phase is resolved (opts.phase or the current
@@ -82,17 +44,6 @@ export interface GateResult {
   ok: boolean
   exitCode: number
   output: string
-}
-
-/** A tool call seen on an agent's OpenCode session. */
-export interface ToolCallInfo {
-  id: string
-  tool: string
-  status: 'pending' | 'running' | 'completed' | 'error'
-  title?: string
-  /** The tool's input, JSON, truncated for display. */
-  input?: string
-  at: number
 }
 
 /** Progress an executor reports while an agent runs. */
@@ -171,7 +122,7 @@ export type RuntimeEvent =
 /** Where the runtime's totals land: `--json` summary shape (README "Usage"). */
 export interface RunSummary {
   runId: string
-  status: 'completed' | 'failed' | 'stopped' | 'denied' | 'interrupted'
+  status: Exclude<RunStatus, 'running' | 'paused'>
   result: unknown
   error?: string
   agents: { total: number; done: number; failed: number; stopped: number; cached: number }

@@ -1,85 +1,61 @@
-// The workflow actor: the root of a run. planning -> awaitingApproval -> running (active <-> paused) -> completed |
-// failed | stopped | denied. It invokes the script runner, spawns one agent actor per `agent()` call and one phase
-// actor per phase title, and owns the concurrency semaphore (FIFO), the agent cap and the token budget.
+// The workflow actor: the root of a run. starting -> running (active <-> paused) -> completed | failed | stopped |
+// interrupted. `starting` waits for SCRIPT.READY (the runtime has its control channel up), so a run is controllable
+// before its script asks for anything. It invokes the script runner, spawns one agent actor per `agent()` call and
+// one phase actor per phase title, owns the concurrency semaphore (FIFO, scheduler.ts), the agent cap and the one
+// token-budget tally (`spent`), and is the only announcer of agents (queued, started, finished, refused): the
+// vocabulary is workflow-events.ts, the table ARCHITECTURE §2. Approval is not a state: a run exists only once
+// approved (the CLI and the plugin ask before they start one).
 // Pure: the script runner and the agent executor are actor logic provided by src/actors/runtime.ts
 // (`provideWorkflow`). The runtime learns what happens through emitted events (`actor.on(...)`).
 import { enqueueActions, fromPromise, setup, type SnapshotFrom } from 'xstate'
-import { agentMachine, type AgentFinished } from './agent.js'
+import { agentMachine } from './agent.js'
 import { phaseMachine } from './phase.js'
-import type { AgentCall, AgentStatus, ControlCommand, ExecResult, RunStatus, Tokens } from './types.js'
+import { enqueueAgent, finishAgent, forgetCompleted, isActive, restartAgent, startWaiting, type AgentBook } from './scheduler.js'
+import { budgetSpent, ZERO_TOKENS } from './tokens.js'
+import type { AgentCall, ExecResult, RunStatus } from './types.js'
+import { queuedOf, type WorkflowEmitted, type WorkflowEvent } from './workflow-events.js'
+
+export type { WorkflowEmitted, WorkflowEvent } from './workflow-events.js'
 
 export interface WorkflowInput {
   runId: string
   concurrency: number
   maxAgents: number
   budgetTotal: number | null
-  requireApproval: boolean
   meta: { name: string; phases: { title: string; detail?: string }[] }
 }
 
-interface Tracked {
-  call: AgentCall
-  attempt: number
-  status: AgentStatus
-}
-
-export interface WorkflowContext extends WorkflowInput {
+export interface WorkflowContext extends WorkflowInput, AgentBook {
   /** Agents asked for so far (the cap counts these, journal answers included). */
   requested: number
-  /** Budget tokens spent by settled agents: output tokens (reasoning included, as Anthropic bills it), as Claude Code
-   *  counts its budget. The UI's wider count (input + output + reasoning) lives in the run view. */
+  /** The run's one budget tally (tokens.ts `budgetSpent` of every done agent, journal answers included): the cap
+   *  refuses agents by it and the script's `budget()` reads it. The UI's wider count lives in the run view. */
   spent: number
   paused: boolean
-  /** Keys waiting for a semaphore slot, FIFO. */
-  waiting: string[]
-  /** Keys holding a slot. */
-  running: string[]
-  /** Every agent of the run: its call, attempt and status (the actor itself exists only while queued/running). */
-  agents: Record<string, Tracked>
   phaseTitles: string[]
   error?: string
   /** The script's returned value, once it has returned. */
   result?: unknown
 }
 
-export type WorkflowEvent =
-  | { type: 'SCRIPT.READY' }
-  | { type: 'APPROVE' }
-  | { type: 'DENY'; reason?: string }
-  | { type: 'AGENT.REQUEST'; call: AgentCall }
-  | { type: 'AGENT.CACHED'; key: string; phase: string; tokens: Tokens; cost: number }
-  | { type: 'PHASE'; title: string }
-  /** The runtime cannot go on (e.g. the journal cannot be written): the run ends as failed with this message. */
-  | { type: 'FAIL'; error: string }
-  /** The runtime's concurrency governor moved the semaphore's limit (adaptive concurrency, issue 17.2). */
-  | { type: 'CONCURRENCY.SET'; limit: number }
-  | AgentFinished
-  | ControlCommand
-
-export type WorkflowEmitted =
-  | { type: 'agent.queued'; key: string; label: string; phase: string; prompt: string; model?: string }
-  | { type: 'agent.started'; key: string; attempt: number }
-  | {
-      type: 'agent.settled'
-      key: string
-      status: 'done' | 'failed' | 'stopped' | 'skipped'
-      result?: unknown
-      error?: string
-      reason?: string
-      tokens?: Tokens
-      cost?: number
-      sessionId?: string
-      /** The agent's call as the workflow tracks it (a restored agent settles before this process's script asks). */
-      call?: AgentCall
-      /** Failed because of the infrastructure: journaled, but the script never sees it (the run is interrupted). */
-      infrastructure?: boolean
-    }
-  | { type: 'phase.started'; title: string }
-  | { type: 'run.status'; status: RunStatus; error?: string }
-  | { type: 'permission.reply'; key: string; requestId: string; reply: 'once' | 'always' | 'reject' }
-
-const spentOf = (t: Tokens) => t.output + t.reasoning
 const phaseId = (title: string) => `phase:${title}`
+
+/** Why the cap or the budget refuses a call now, if either does. */
+function refusalOf(context: WorkflowContext, isNew: boolean): string | undefined {
+  if (isNew && context.requested >= context.maxAgents) {
+    return `the run's cap of ${context.maxAgents} agents was reached, so agent() throws; raise it with --max-agents`
+  }
+  if (context.budgetTotal !== null && context.spent >= context.budgetTotal) {
+    return `the run's token budget of ${context.budgetTotal} output tokens is spent, so agent() throws; raise it with --budget`
+  }
+  return undefined
+}
+
+/** Whether a live call will be queued (not in flight already, not refused): only then does it open its phase. */
+function admits(context: WorkflowContext, call: AgentCall): boolean {
+  const existing = context.agents[call.key]
+  return !isActive(existing) && refusalOf(context, !existing) === undefined
+}
 
 export const workflowMachine = setup({
   types: {} as {
@@ -98,47 +74,83 @@ export const workflowMachine = setup({
     }),
   },
   actions: {
-    /** Books a finished agent (slot, status, phase counts, spent tokens) and tells the runtime (`agent.settled`). */
+    /** Opens the phase of a PHASE, or of an AGENT.REQUEST about to be queued, once: its actor and `phase.started`. */
+    openPhase: enqueueActions(({ context, event, enqueue }) => {
+      const title = event.type === 'PHASE' ? event.title : event.type === 'AGENT.REQUEST' && admits(context, event.call) ? event.call.phase : undefined
+      if (title === undefined || context.phaseTitles.includes(title)) return
+      enqueue.assign({ phaseTitles: [...context.phaseTitles, title] })
+      enqueue.spawnChild('phase', { id: phaseId(title), input: { title } })
+      enqueue.emit({ type: 'phase.started', title })
+    }),
+    /** Queues a live `agent()` call, or refuses it (cap, budget) with `agent.refused`. */
+    requestAgent: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'AGENT.REQUEST') return
+      const { call } = event
+      const existing = context.agents[call.key]
+      // A resumed run's restored agent (announced on RESTORED) finishes on its own and answers this call then.
+      if (isActive(existing)) return
+      // A restored agent that finished (but is not in the journal, which answers first) runs again below.
+      const reason = refusalOf(context, !existing)
+      if (reason) {
+        enqueue.emit({ type: 'agent.refused', key: call.key, reason })
+        return
+      }
+      if (!existing) enqueue.assign({ requested: context.requested + 1 })
+      const { attempt, from } = enqueueAgent(context, call)
+      enqueue.spawnChild('agent', { id: call.key, input: { call, attempt } })
+      enqueue.sendTo(phaseId(call.phase), { type: 'PHASE.AGENT', from, to: 'queued' })
+      enqueue.emit(queuedOf(call))
+    }),
+    /** Books an answer from the journal: counted (unless a restored snapshot already holds it) and announced. */
+    cachedAgent: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'AGENT.CACHED') return
+      const { call, result, tokens, cost } = event
+      if (!context.agents[call.key]) enqueue.assign({ requested: context.requested + 1, spent: context.spent + budgetSpent(tokens) })
+      enqueue.emit(queuedOf(call))
+      enqueue.emit({ type: 'agent.finished', key: call.key, status: 'done', call, result, tokens, cost, cached: true })
+    }),
+    /** Books a finished agent (slot, status, phase counts, spent tokens) and tells the runtime (`agent.finished`). */
     settleAgent: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'AGENT.FINISHED') return
-      const tracked = context.agents[event.key]
-      if (!tracked || tracked.attempt !== event.attempt) return
-      const from = tracked.status
-      const slot = context.running.indexOf(event.key)
-      if (slot >= 0) context.running.splice(slot, 1)
-      if (from === 'queued') {
-        const w = context.waiting.indexOf(event.key)
-        if (w >= 0) context.waiting.splice(w, 1)
-      }
-      tracked.status = event.status
+      const booked = finishAgent(context, event.key, event.attempt, event.status)
+      if (!booked) return
+      const { from, tracked } = booked
       enqueue.stopChild(event.key)
-      if (event.status === 'done') {
-        const out: ExecResult = event.output
-        context.spent += spentOf(out.tokens)
-        enqueue.sendTo(phaseId(tracked.call.phase), { type: 'PHASE.AGENT', from, to: 'done', tokens: out.tokens })
-        enqueue.emit({ type: 'agent.settled', key: event.key, status: 'done', result: out.result, tokens: out.tokens, cost: out.cost, sessionId: out.sessionId, call: tracked.call })
-      } else {
-        enqueue.sendTo(phaseId(tracked.call.phase), { type: 'PHASE.AGENT', from, to: event.status })
-        enqueue.emit({
-          type: 'agent.settled',
-          key: event.key,
-          status: event.status,
-          ...(event.status === 'failed' ? { error: event.error, ...(event.infrastructure ? { infrastructure: true } : {}) } : {}),
-          call: tracked.call,
-        })
-      }
+      const out: ExecResult | undefined = event.status === 'done' ? event.output : undefined
+      if (out) enqueue.assign({ spent: context.spent + budgetSpent(out.tokens) })
+      enqueue.sendTo(phaseId(tracked.call.phase), { type: 'PHASE.AGENT', from, to: event.status, tokens: out?.tokens })
+      enqueue.emit({
+        type: 'agent.finished',
+        key: event.key,
+        status: event.status,
+        call: tracked.call,
+        tokens: out?.tokens ?? ZERO_TOKENS,
+        cost: out?.cost ?? 0,
+        cached: false,
+        ...(out ? { result: out.result, sessionId: out.sessionId } : {}),
+        ...(event.status === 'failed' ? { error: event.error, ...(event.infrastructure ? { infrastructure: true } : {}) } : {}),
+      })
     }),
     /** Starts queued agents while the semaphore has room and the run is not paused. */
     pump: enqueueActions(({ context, enqueue }) => {
-      while (!context.paused && context.running.length < context.concurrency && context.waiting.length > 0) {
-        const key = context.waiting.shift()!
-        const tracked = context.agents[key]
-        if (!tracked || tracked.status !== 'queued') continue
-        context.running.push(key)
-        tracked.status = 'running'
+      if (context.paused) return
+      for (const tracked of startWaiting(context, context.concurrency)) {
         enqueue.sendTo(phaseId(tracked.call.phase), { type: 'PHASE.AGENT', from: 'queued', to: 'running' })
-        enqueue.sendTo(key, { type: 'START' })
-        enqueue.emit({ type: 'agent.started', key, attempt: tracked.attempt })
+        enqueue.sendTo(tracked.call.key, { type: 'START' })
+        enqueue.emit({ type: 'agent.started', key: tracked.call.key, attempt: tracked.attempt })
+      }
+    }),
+    /** The run's final status (with the error that ended it, for failed and interrupted). */
+    announceEnd: enqueueActions(({ context, enqueue }, params: { status: 'completed' | 'failed' | 'stopped' | 'interrupted' }) => {
+      const withError = params.status === 'failed' || params.status === 'interrupted'
+      enqueue.emit({ type: 'run.status', status: params.status, ...(withError ? { error: context.error } : {}) })
+    }),
+    /** Announces the agents a restored snapshot holds in flight: they run again at once, before the script asks. */
+    announceRestored: enqueueActions(({ context, enqueue }) => {
+      for (const tracked of Object.values(context.agents)) {
+        if (!isActive(tracked)) continue
+        enqueue.emit(queuedOf(tracked.call))
+        if (tracked.status === 'running') enqueue.emit({ type: 'agent.started', key: tracked.call.key, attempt: tracked.attempt })
       }
     }),
   },
@@ -154,20 +166,10 @@ export const workflowMachine = setup({
     agents: {},
     phaseTitles: [],
   }),
-  initial: 'planning',
+  initial: 'starting',
   states: {
-    planning: {
-      on: {
-        'SCRIPT.READY': [
-          { guard: ({ context }) => context.requireApproval, target: 'awaitingApproval' },
-          { target: 'running' },
-        ],
-        STOP: 'stopped',
-      },
-    },
-    awaitingApproval: {
-      entry: enqueueActions(({ enqueue }) => enqueue.emit({ type: 'run.status', status: 'awaitingApproval' })),
-      on: { APPROVE: 'running', DENY: 'denied', STOP: 'denied' },
+    starting: {
+      on: { 'SCRIPT.READY': 'running', STOP: 'stopped' },
     },
     running: {
       initial: 'active',
@@ -187,8 +189,8 @@ export const workflowMachine = setup({
           on: {
             PAUSE: {
               target: 'paused',
-              actions: enqueueActions(({ context, enqueue }) => {
-                context.paused = true
+              actions: enqueueActions(({ enqueue }) => {
+                enqueue.assign({ paused: true })
                 enqueue.emit({ type: 'run.status', status: 'paused' })
               }),
             },
@@ -199,8 +201,8 @@ export const workflowMachine = setup({
             RESUME: {
               target: 'active',
               actions: [
-                enqueueActions(({ context, enqueue }) => {
-                  context.paused = false
+                enqueueActions(({ enqueue }) => {
+                  enqueue.assign({ paused: false })
                   enqueue.emit({ type: 'run.status', status: 'running' })
                 }),
                 'pump',
@@ -210,59 +212,10 @@ export const workflowMachine = setup({
         },
       },
       on: {
-        PHASE: {
-          actions: enqueueActions(({ context, event, enqueue }) => {
-            if (context.phaseTitles.includes(event.title)) return
-            context.phaseTitles.push(event.title)
-            enqueue.spawnChild('phase', { id: phaseId(event.title), input: { title: event.title } })
-            enqueue.emit({ type: 'phase.started', title: event.title })
-          }),
-        },
-        'AGENT.CACHED': {
-          actions: enqueueActions(({ context, event }) => {
-            // A restored snapshot already counted the agents it tracks: count only the journal answers it does not.
-            if (context.agents[event.key]) return
-            context.requested++
-            context.spent += spentOf(event.tokens)
-          }),
-        },
-        'AGENT.REQUEST': {
-          actions: [
-            enqueueActions(({ context, event, enqueue }) => {
-              const { call } = event
-              const existing = context.agents[call.key]
-              if (existing && (existing.status === 'queued' || existing.status === 'running')) {
-                // A resumed run's restored agent (the runtime announced it on restore): it finishes on its own and
-                // answers this call then.
-                return
-              }
-              // A restored agent that finished (but is not in the journal, which answers first) runs again below.
-              let refusal: string | undefined
-              if (!existing && context.requested >= context.maxAgents) {
-                refusal = `the run's cap of ${context.maxAgents} agents was reached, so agent() throws; raise it with --max-agents`
-              } else if (context.budgetTotal !== null && context.spent >= context.budgetTotal) {
-                refusal = `the run's token budget of ${context.budgetTotal} output tokens is spent, so agent() throws; raise it with --budget`
-              }
-              if (refusal) {
-                enqueue.emit({ type: 'agent.settled', key: call.key, status: 'skipped', reason: refusal })
-                return
-              }
-              if (!existing) context.requested++
-              if (!context.phaseTitles.includes(call.phase)) {
-                context.phaseTitles.push(call.phase)
-                enqueue.spawnChild('phase', { id: phaseId(call.phase), input: { title: call.phase } })
-                enqueue.emit({ type: 'phase.started', title: call.phase })
-              }
-              const attempt = existing ? existing.attempt + 1 : 1
-              context.agents[call.key] = { call, attempt, status: 'queued' }
-              context.waiting.push(call.key)
-              enqueue.spawnChild('agent', { id: call.key, input: { call, attempt } })
-              enqueue.sendTo(phaseId(call.phase), { type: 'PHASE.AGENT', from: existing?.status, to: 'queued' })
-              enqueue.emit({ type: 'agent.queued', key: call.key, label: call.opts.label ?? call.key, phase: call.phase, prompt: call.prompt, model: call.opts.model })
-            }),
-            'pump',
-          ],
-        },
+        PHASE: { actions: 'openPhase' },
+        'AGENT.CACHED': { actions: 'cachedAgent' },
+        'AGENT.REQUEST': { actions: ['openPhase', 'requestAgent', 'pump'] },
+        RESTORED: { actions: 'announceRestored' },
         'AGENT.FINISHED': [
           {
             // An infrastructure failure ends the run as interrupted: no new agent starts, what finished is kept, and
@@ -276,25 +229,20 @@ export const workflowMachine = setup({
         ],
         'AGENT.RESTARTED': {
           actions: enqueueActions(({ context, event, enqueue }) => {
-            const tracked = context.agents[event.key]
-            if (!tracked) return
-            tracked.attempt = event.attempt
-            enqueue.emit({ type: 'agent.started', key: event.key, attempt: event.attempt })
+            if (restartAgent(context, event.key, event.attempt)) enqueue.emit({ type: 'agent.started', key: event.key, attempt: event.attempt })
           }),
         },
         STOP_AGENT: {
           actions: enqueueActions(({ context, event, enqueue }) => {
-            const tracked = context.agents[event.key]
-            if (tracked && (tracked.status === 'queued' || tracked.status === 'running')) enqueue.sendTo(event.key, { type: 'STOP' })
+            if (isActive(context.agents[event.key])) enqueue.sendTo(event.key, { type: 'STOP' })
           }),
         },
         RESTART_AGENT: {
           // Only a running agent restarts (a new attempt of the same call). A settled agent's result was already
           // given to the script, so running it again would change nothing: the runtime refuses that with a sentence
-          // (src/actors/agent-control.ts) and the machine ignores it.
+          // (restartRefusal in src/machines/agent-ref.ts) and the machine ignores it.
           actions: enqueueActions(({ context, event, enqueue }) => {
-            const tracked = context.agents[event.key]
-            if (tracked?.status === 'running') enqueue.sendTo(event.key, { type: 'RESTART' })
+            if (context.agents[event.key]?.status === 'running') enqueue.sendTo(event.key, { type: 'RESTART' })
           }),
         },
         PERMISSION_REPLY: {
@@ -303,37 +251,16 @@ export const workflowMachine = setup({
           ),
         },
         'CONCURRENCY.SET': {
-          actions: [
-            enqueueActions(({ context, event }) => {
-              context.concurrency = Math.max(1, Math.floor(event.limit))
-            }),
-            'pump',
-          ],
+          actions: [enqueueActions(({ event, enqueue }) => enqueue.assign({ concurrency: Math.max(1, Math.floor(event.limit)) })), 'pump'],
         },
         STOP: 'stopped',
         FAIL: { target: 'failed', actions: enqueueActions(({ enqueue, event }) => enqueue.assign({ error: event.error })) },
       },
     },
-    completed: {
-      type: 'final',
-      entry: enqueueActions(({ enqueue }) => enqueue.emit({ type: 'run.status', status: 'completed' })),
-    },
-    failed: {
-      type: 'final',
-      entry: enqueueActions(({ context, enqueue }) => enqueue.emit({ type: 'run.status', status: 'failed', error: context.error })),
-    },
-    stopped: {
-      type: 'final',
-      entry: enqueueActions(({ enqueue }) => enqueue.emit({ type: 'run.status', status: 'stopped' })),
-    },
-    interrupted: {
-      type: 'final',
-      entry: enqueueActions(({ context, enqueue }) => enqueue.emit({ type: 'run.status', status: 'interrupted', error: context.error })),
-    },
-    denied: {
-      type: 'final',
-      entry: enqueueActions(({ enqueue }) => enqueue.emit({ type: 'run.status', status: 'denied' })),
-    },
+    completed: { type: 'final', entry: { type: 'announceEnd', params: { status: 'completed' } } },
+    failed: { type: 'final', entry: { type: 'announceEnd', params: { status: 'failed' } } },
+    stopped: { type: 'final', entry: { type: 'announceEnd', params: { status: 'stopped' } } },
+    interrupted: { type: 'final', entry: { type: 'announceEnd', params: { status: 'interrupted' } } },
   },
   output: ({ context }) => ({ result: context.result }),
 })
@@ -345,38 +272,46 @@ export function interruptedMessage(cause: string): string {
 
 export type WorkflowSnapshot = SnapshotFrom<typeof workflowMachine>
 
-/** The run status a workflow snapshot stands for. */
+/** The run status a workflow snapshot stands for (`starting` is a run about to run: running). */
 export function runStatusOf(snapshot: WorkflowSnapshot): RunStatus {
   const value = snapshot.value as string | { running?: string }
+  if (value === 'starting') return 'running'
   if (typeof value === 'string') return value as RunStatus
   if (value.running === 'paused') return 'paused'
   return 'running'
 }
 
+/** A persisted workflow snapshot as far as resume reads it. */
+interface PersistedWorkflow {
+  value?: unknown
+  context?: WorkflowContext
+  children?: Record<string, unknown>
+}
+
+/** State names an older ocdw persisted that this machine no longer has (it had approval states nothing used). */
+const RETIRED_STATES: Record<string, string> = { planning: 'starting', awaitingApproval: 'starting' }
+
 /**
- * Prepares a persisted snapshot of an interrupted run for restoring: agents the journal holds as completed are marked
- * done and their actors dropped (the snapshot is throttled, so it may still show them running; restoring them as they
- * were would ask the model again). Agents it shows queued or running that the journal does not hold run again.
+ * Prepares a persisted snapshot of an interrupted run for restoring: agents the journal holds as completed lose their
+ * actors (the snapshot is throttled, so it may still show them running; restoring them as they were would ask the
+ * model again), and those it had not booked as done are forgotten, so that their journal answer counts them toward
+ * the cap and the budget once (AGENT.CACHED). Agents it shows queued or running that the journal does not hold run
+ * again.
  */
 export function reconcileSnapshot<T>(
   persisted: T,
   completed: ReadonlySet<string>,
   settings?: { concurrency: number; maxAgents: number; budgetTotal: number | null },
 ): T {
-  const snap = structuredClone(persisted) as any
-  const ctx = snap?.context as WorkflowContext | undefined
-  if (!ctx?.agents) return snap
+  const snap = structuredClone(persisted) as PersistedWorkflow
+  if (typeof snap?.value === 'string' && RETIRED_STATES[snap.value]) snap.value = RETIRED_STATES[snap.value]
+  const ctx = snap?.context
+  if (!ctx?.agents) return snap as T
   // The resume's own flags (--concurrency, --max-agents, --budget) win over what the interrupted process had.
   if (settings) Object.assign(ctx, settings)
-  for (const key of completed) {
-    const tracked = ctx.agents[key]
-    if (!tracked) continue
-    tracked.status = 'done'
-    if (snap.children) delete snap.children[key]
-  }
-  ctx.running = ctx.running.filter((k) => !completed.has(k))
-  ctx.waiting = ctx.waiting.filter((k) => !completed.has(k))
-  return snap
+  ctx.requested -= forgetCompleted(ctx, completed)
+  for (const key of completed) if (snap.children) delete snap.children[key]
+  return snap as T
 }
 
 /** The workflow machine with the runtime's I/O: the script runner and the agent executor. */

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import type { OpencodeClient } from '@opencode-ai/sdk/v2'
 import type { AgentActivity, AgentCall, AgentExecutor, ExecResult, GateResult, Tokens } from '../machines/types.js'
+import { sumTokens, zeroTokens } from '../machines/tokens.js'
 import { createEventHub, type EventHub } from './events.js'
 import { gateAction, refusedGate } from './gate-permission.js'
 import { AGENT_SYSTEM_INSTRUCTION, agentSessionRules, agentToolSwitches } from './agent-session.js'
@@ -38,7 +39,6 @@ export class AgentFailedError extends Error {
   }
 }
 
-const ZERO: Tokens = { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 }
 
 export function parseModel(model: string | undefined): { providerID: string; modelID: string } | undefined {
   if (!model) return undefined
@@ -49,7 +49,7 @@ export function parseModel(model: string | undefined): { providerID: string; mod
 
 function tokensOf(info: any): Tokens {
   const t = info?.tokens
-  if (!t) return { ...ZERO }
+  if (!t) return zeroTokens()
   return { input: t.input ?? 0, output: t.output ?? 0, reasoning: t.reasoning ?? 0, cacheRead: t.cache?.read ?? 0, cacheWrite: t.cache?.write ?? 0 }
 }
 
@@ -252,18 +252,9 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): AgentExecuto
         throw new AgentFailedError(`The agent was refused the permission it asked for (${refusal}), so it could not finish; restart it and answer once or always.`)
       }
       messages.set(info.id, { tokens: tokensOf(info), cost: info.cost ?? 0 })
-      let tokens = { ...ZERO }
+      const tokens = sumTokens([...messages.values()].map((m) => m.tokens))
       let cost = 0
-      for (const m of messages.values()) {
-        tokens = {
-          input: tokens.input + m.tokens.input,
-          output: tokens.output + m.tokens.output,
-          reasoning: tokens.reasoning + m.tokens.reasoning,
-          cacheRead: tokens.cacheRead + m.tokens.cacheRead,
-          cacheWrite: tokens.cacheWrite + m.tokens.cacheWrite,
-        }
-        cost += m.cost
-      }
+      for (const m of messages.values()) cost += m.cost
       let result: unknown
       if (schema) {
         if (info.structured === undefined) throw new AgentFailedError('The agent finished without the structured output its schema asked for.')

@@ -1,21 +1,11 @@
-// The options a script may pass to agent(), checked where they cross into the host: a zod schema of what ocdw
-// supports, a sentence listing the valid options when one is wrong, and the keys ocdw does not know (ignored, with a
+// The options a script may pass to agent(), checked where they cross into the host against AgentOptionsSchema
+// (src/machines/schemas.ts): a sentence listing the valid options when one is wrong, and the keys ocdw does not know (ignored, with a
 // warning, so scripts written for Claude Code still run).
-import { z } from 'zod'
 import type { AgentOptions } from '../machines/types.js'
+import { AgentOptionsSchema } from '../machines/schemas.js'
 import { nestsDeeperThan } from './limits.js'
 import { tooDeepText } from './limit-messages.js'
 
-const AgentOptionsSchema = z.object({
-  label: z.string().optional(),
-  phase: z.string().trim().min(1).optional(),
-  schema: z.record(z.string(), z.unknown()).optional(),
-  model: z.string().trim().min(1).optional(),
-  effort: z.string().trim().min(1).optional(),
-  agentType: z.string().trim().min(1).optional(),
-  isolation: z.literal('worktree').optional(),
-  timeoutMs: z.number().positive().optional(),
-})
 const KNOWN_OPTIONS = new Set(Object.keys(AgentOptionsSchema.shape))
 
 export type CheckedAgentOptions = { opts: AgentOptions; unknownKeys: string[]; error?: undefined } | { error: string }

@@ -5,17 +5,11 @@ import { closeSync, existsSync, readFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { isSymlink, openAppendNoFollow, SymlinkRefusedError } from './atomic.js'
 import type { Tokens } from '../machines/types.js'
+import { journalEntryOf, type JournalEntry } from './journal-entries.js'
+
+export type { JournalEntry } from './journal-entries.js'
 
 export const JOURNAL_FILE = 'journal.jsonl'
-
-export type JournalEntry =
-  | { t: 'run'; status: string; at: number }
-  | { t: 'agent.started'; key: string; attempt: number; at: number }
-  | { t: 'agent.done'; key: string; phase: string; label: string; result: unknown; tokens: Tokens; cost: number; sessionId?: string; at: number }
-  | { t: 'agent.failed'; key: string; error: string; tokens?: Tokens; cost?: number; at: number }
-  | { t: 'agent.stopped'; key: string; at: number }
-  | { t: 'phase'; title: string; at: number }
-  | { t: 'log'; message: string; level?: string; at: number }
 
 export interface Journal {
   append(entry: JournalEntry): void
@@ -70,9 +64,8 @@ export function readJournal(runDir: string): { entries: JournalEntry[]; problems
   lines.forEach((text, i) => {
     if (!text.trim()) return
     try {
-      const e = JSON.parse(text)
-      if (!e || typeof e !== 'object' || typeof e.t !== 'string') throw new Error('not a journal entry')
-      entries.push(e as JournalEntry)
+      const e = journalEntryOf(JSON.parse(text))
+      if (e !== 'unknown') entries.push(e)
     } catch (err) {
       problems.push({ line: i + 1, message: i === lines.length - 1 ? 'truncated last line' : `unreadable line (${(err as Error).message})` })
     }

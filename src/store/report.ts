@@ -3,6 +3,7 @@
 import { join } from 'node:path'
 import type { RunView } from '../machines/run-view.js'
 import { runElapsedMs } from '../machines/run-facts.js'
+import { totalTokens } from '../machines/tokens.js'
 import { writeFileAtomic } from './atomic.js'
 import { resultMarkdown } from './result-markdown.js'
 import type { RunFile } from './run-file.js'
@@ -30,7 +31,7 @@ export function renderReport(view: RunView, run: RunFile): string {
   if (view.phases.length) {
     lines.push('## Phases', '', '| phase | done | failed | stopped | tokens |', '|---|---|---|---|---|')
     for (const p of view.phases) {
-      lines.push(`| ${p.title} | ${p.counts.done} | ${p.counts.failed} | ${p.counts.stopped + p.counts.skipped} | ${fmt(p.tokens.input + p.tokens.output + p.tokens.reasoning)} |`)
+      lines.push(`| ${p.title} | ${p.counts.done} | ${p.counts.failed} | ${p.counts.stopped + p.counts.skipped} | ${fmt(totalTokens(p.tokens))} |`)
     }
     lines.push('')
   }

@@ -2,7 +2,8 @@
 // screens draw. No blessed, no clock (callers pass `now`), no I/O, so it is unit-tested on its own and one frame with
 // 1,000 agents stays cheap: row builders take a window (offset, height) and only format the rows that are visible.
 import { fmtElapsed, fmtTokens } from '../machines/format.js'
-import { totalTokens, type AgentView, type PhaseView, type RunView } from '../machines/run-view.js'
+import type { AgentView, PhaseView, RunView } from '../machines/run-view.js'
+import { totalTokens } from '../machines/tokens.js'
 import type { AgentStatus, ToolCallInfo } from '../machines/types.js'
 import { sanitizeForTerminal, sanitizeLine } from '../machines/sanitize.js'
 

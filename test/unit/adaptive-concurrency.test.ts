@@ -12,7 +12,7 @@ import { capFor, createGovernor, isOverloadMessage, loadConcurrencyConfig } from
 import { startRun } from '../../src/actors/runtime.js'
 import type { AgentCall, AgentExecutor, ExecResult } from '../../src/machines/types.js'
 import { waitFor } from '../support/wait.js'
-import { ZERO_TOKENS } from '../../src/machines/types.js'
+import { ZERO_TOKENS } from '../../src/machines/tokens.js'
 
 const dirs: string[] = []
 function tempDir(): string {
@@ -275,7 +275,7 @@ describe('workflow machine CONCURRENCY.SET', () => {
     const execute = fromPromise<ExecResult, { call: AgentCall; attempt: number }>(({ input }) => new Promise((r) => pending.set(input.call.key, () => r(done))))
     const script = fromPromise<unknown, unknown>(() => new Promise(() => {}))
     const actor = createActor(provideWorkflow({ script, execute }), {
-      input: { runId: 'wf_t', concurrency: 4, maxAgents: 100, budgetTotal: null, requireApproval: false, meta: { name: 't', phases: [] } },
+      input: { runId: 'wf_t', concurrency: 4, maxAgents: 100, budgetTotal: null, meta: { name: 't', phases: [] } },
     })
     actor.start()
     actor.send({ type: 'SCRIPT.READY' })

@@ -186,6 +186,49 @@ return out`
   })
 })
 
+describe('one budget tally (15.2)', () => {
+  it('the script\'s budget reads the tally that refuses agents, also on a resumed snapshot before any journal answer', async () => {
+    const projectDir = project()
+    const script = `export const meta = { name: 'tally' }
+const first = budget.spent()
+log('first read ' + first)
+const a = await agent('one')
+const b = await agent('two')
+let c = 'ran'
+const before = budget.remaining()
+try { await agent('three') } catch (e) { c = 'refused' }
+return { first, a, b, before, c, end: budget.spent() }`
+    const g = gatedExecutor()
+    const run = await startRun({ projectDir, script, executor: g.executor, control: false, snapshotThrottleMs: 20, budget: 100 })
+    await g.finish('one', 'first answer')
+    await waitFor('two in flight', () => g.asked.includes('two'))
+    const snapPath = join(run.runDir, 'snapshot.json')
+    // The snapshot is throttled: wait for one that holds 'two' itself as running (an older one may show 'one').
+    await waitFor('a snapshot with two running', () => {
+      if (!existsSync(snapPath)) return false
+      const snap = JSON.parse(readFileSync(snapPath, 'utf8'))
+      const agents = (snap?.snapshot ?? snap)?.context?.agents ?? {}
+      return Object.values(agents).some((a: any) => a.call?.prompt === 'two' && a.status === 'running')
+    })
+    const files = ['snapshot.json', 'journal.jsonl', 'run.json'].map((f) => [f, readFileSync(join(run.runDir, f), 'utf8')] as const)
+    run.send({ type: 'STOP' })
+    await run.done
+    for (const [f, text] of files) writeFileSync(join(run.runDir, f), text)
+
+    // Resume with a budget of two agents' output (5 each): 'one' is already spent when the script starts.
+    // The restored 'two' runs again at once; it finishes only once the script has read its budget.
+    const second = gatedExecutor()
+    const resumed = await startRun({ projectDir, resumeRunId: run.runId, executor: second.executor, control: false, budget: 10 })
+    await waitFor('the script to read its budget', () => resumed.view().log.some((l) => l.message.startsWith('first read')))
+    await second.finish('two', 'second answer')
+    const s = await resumed.done
+    expect(s.status).toBe('completed')
+    // Before any journal answer reached the script, its budget already holds what the workflow counts (5, not 0),
+    // and the call the script sees as over budget is the one the workflow refuses.
+    expect(s.result).toEqual({ first: 5, a: 'first answer', b: 'second answer', before: 0, c: 'refused', end: 10 })
+  })
+})
+
 describe('resuming a run killed while paused', () => {
   it('13.12 it goes on (resume means continue), rather than coming back paused with nobody to unpause it', async () => {
     const projectDir = project()

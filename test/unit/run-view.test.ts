@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { agentTotals, applyEvent, emptyRunView, foldEvents, MAX_TOOLS } from '../../src/machines/run-view.js'
+import { agentTotals, applyEvent, emptyRunView, foldEvents, MAX_TOOLS, parseRunView } from '../../src/machines/run-view.js'
 import type { RuntimeEvent } from '../../src/machines/types.js'
 
 const tok = (input: number, output: number) => ({ input, output, reasoning: 0, cacheRead: 0, cacheWrite: 0 })
@@ -58,5 +58,15 @@ describe('run view reducer', () => {
     applyEvent(copy, { type: 'agent.finished', key: 'b', status: 'done', tokens: tok(1, 1), cost: 0, cached: true, at: 5 })
     expect(copy.agents[1]).toMatchObject({ status: 'done', cached: true })
     expect(copy.phases[0].counts).toMatchObject({ queued: 1, done: 1 })
+  })
+})
+
+describe('view.json schema (15.6)', () => {
+  it('parses a view the reducer wrote, and refuses one that is not a view (readers then rebuild from the journal)', () => {
+    const view = foldEvents('r', [queued('a'), { type: 'agent.finished', key: 'a', status: 'done', tokens: tok(1, 1), cost: 0, cached: false, at: 2 }])
+    expect(parseRunView(JSON.stringify(view))).toEqual(JSON.parse(JSON.stringify(view)))
+    const planted = { ...JSON.parse(JSON.stringify(view)), agents: [{ key: 'a', status: 'done', tokens: 'many' }] }
+    expect(parseRunView(JSON.stringify(planted))).toBeUndefined()
+    expect(parseRunView('{"runId": 1')).toBeUndefined()
   })
 })

@@ -2,7 +2,7 @@
 // executor are small in-process actor logics; no sandbox, no OpenCode.
 import { describe, expect, it } from 'vitest'
 import { createActor, fromPromise } from 'xstate'
-import { provideWorkflow, runStatusOf } from '../../src/machines/workflow.js'
+import { provideWorkflow, reconcileSnapshot, runStatusOf } from '../../src/machines/workflow.js'
 import type { AgentCall, ExecResult } from '../../src/machines/types.js'
 
 const tokens = { input: 10, output: 5, reasoning: 0, cacheRead: 0, cacheWrite: 0 }
@@ -44,7 +44,6 @@ function start(o: { concurrency?: number; maxAgents?: number; budget?: number | 
       concurrency: o.concurrency ?? 2,
       maxAgents: o.maxAgents ?? 1000,
       budgetTotal: o.budget ?? null,
-      requireApproval: false,
       meta: { name: 't', phases: [] },
     },
   })
@@ -54,6 +53,15 @@ function start(o: { concurrency?: number; maxAgents?: number; budget?: number | 
   actor.send({ type: 'SCRIPT.READY' })
   const tick = () => new Promise((r) => setTimeout(r, 0))
   return { actor, ex, emitted, endScript: (v: unknown) => endScript(v), tick }
+}
+
+/** A new actor restored from `actor`'s persisted snapshot (as JSON on disk), whose script never ends. */
+function restore(actor: ReturnType<typeof start>['actor']) {
+  const persisted = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()))
+  actor.stop()
+  const ex = manualExecutor()
+  const script = fromPromise<unknown, unknown>(() => new Promise(() => {}))
+  return { ex, restored: createActor(provideWorkflow({ script, execute: ex.execute }), { snapshot: persisted, input: undefined as never }) }
 }
 
 describe('workflow machine', () => {
@@ -70,7 +78,7 @@ describe('workflow machine', () => {
     for (const k of ['k3-0', 'k4-0']) ex.finish(k)
     await tick()
     expect(ex.maxInFlight()).toBe(2)
-    const settled = emitted.filter((e) => e.type === 'agent.settled')
+    const settled = emitted.filter((e) => e.type === 'agent.finished')
     expect(settled.map((e) => e.status)).toEqual(['done', 'done', 'done', 'done', 'done'])
     expect(settled[0].result).toBe('r-k0-0')
     endScript({ ok: 1 })
@@ -83,7 +91,7 @@ describe('workflow machine', () => {
     const { actor, emitted, tick } = start({ maxAgents: 2 })
     for (let i = 0; i < 3; i++) actor.send({ type: 'AGENT.REQUEST', call: call(i) })
     await tick()
-    const skipped = emitted.filter((e) => e.type === 'agent.settled' && e.status === 'skipped')
+    const skipped = emitted.filter((e) => e.type === 'agent.refused')
     expect(skipped).toHaveLength(1)
     expect(skipped[0].key).toBe('k2-0')
     expect(skipped[0].reason).toMatch(/cap of 2 agents.*--max-agents/)
@@ -98,13 +106,13 @@ describe('workflow machine', () => {
     await tick()
     actor.send({ type: 'AGENT.REQUEST', call: call(1) })
     await tick()
-    expect(emitted.filter((e) => e.type === 'agent.settled' && e.status === 'skipped')).toHaveLength(0)
+    expect(emitted.filter((e) => e.type === 'agent.refused')).toHaveLength(0)
     ex.finish('k1-0')
     await tick()
     actor.send({ type: 'AGENT.REQUEST', call: call(2) })
     await tick()
-    const last = emitted.filter((e) => e.type === 'agent.settled').at(-1)
-    expect(last.status).toBe('skipped')
+    const last = emitted.filter((e) => e.type === 'agent.finished' || e.type === 'agent.refused').at(-1)
+    expect(last.type).toBe('agent.refused')
     expect(last.reason).toMatch(/budget of 10 output tokens.*agent\(\) throws.*--budget/)
   })
 
@@ -131,7 +139,7 @@ describe('workflow machine', () => {
     actor.send({ type: 'STOP_AGENT', key: 'k0-0' })
     await tick()
     expect(signal.aborted).toBe(true)
-    expect(emitted.filter((e) => e.type === 'agent.settled').map((e) => e.status)).toEqual(['stopped'])
+    expect(emitted.filter((e) => e.type === 'agent.finished').map((e) => e.status)).toEqual(['stopped'])
     actor.send({ type: 'RESTART_AGENT', key: 'k0-0' })
     await tick()
     // Its null was handed to the script: no second attempt, no "queued" pretence.
@@ -151,7 +159,7 @@ describe('workflow machine', () => {
     expect(ex.pending.has('k0-0')).toBe(true)
     ex.finish('k0-0', 'again')
     await tick()
-    expect(emitted.filter((e) => e.type === 'agent.settled')).toEqual([expect.objectContaining({ status: 'done', result: 'again' })])
+    expect(emitted.filter((e) => e.type === 'agent.finished')).toEqual([expect.objectContaining({ status: 'done', result: 'again' })])
   })
 
   it('STOP ends the run as stopped and aborts running agents', async () => {
@@ -169,16 +177,72 @@ describe('workflow machine', () => {
     const { actor, tick } = start()
     actor.send({ type: 'AGENT.REQUEST', call: call(0, 'Survey') })
     await tick()
-    const persisted = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()))
-    actor.stop()
-    const ex = manualExecutor()
-    const script = fromPromise<unknown, unknown>(() => new Promise(() => {}))
-    const restored = createActor(provideWorkflow({ script, execute: ex.execute }), { snapshot: persisted, input: undefined as never })
+    const { restored, ex } = restore(actor)
     restored.start()
     await tick()
     expect(runStatusOf(restored.getSnapshot())).toBe('running')
     expect(restored.getSnapshot().context.agents['k0-0']!.call.phase).toBe('Survey')
     // The agent that was running when the process died runs again.
     expect(ex.pending.has('k0-0')).toBe(true)
+  })
+
+  it('15.3 a journal answer (AGENT.CACHED) is announced by the machine and counts toward the cap and the budget', async () => {
+    const { actor, emitted, tick } = start({ maxAgents: 2, budget: 10 })
+    actor.send({ type: 'AGENT.CACHED', call: call(0, 'Survey'), result: 'from the journal', tokens, cost: 0.01 })
+    await tick()
+    expect(emitted.map((e) => e.type)).toContain('agent.queued')
+    expect(emitted.find((e) => e.type === 'agent.finished')).toMatchObject({ key: 'k0-0', status: 'done', cached: true, result: 'from the journal', tokens })
+    expect(actor.getSnapshot().context).toMatchObject({ requested: 1, spent: 5 })
+    // The cached agent was never spawned: nothing to run, nothing to stop.
+    expect(actor.getSnapshot().children['k0-0']).toBeUndefined()
+  })
+
+  it('15.3 RESTORED announces the agents a restored snapshot holds in flight', async () => {
+    const { actor, tick } = start({ concurrency: 1 })
+    actor.send({ type: 'AGENT.REQUEST', call: call(0) })
+    actor.send({ type: 'AGENT.REQUEST', call: call(1) })
+    await tick()
+    const { restored } = restore(actor)
+    const emitted: any[] = []
+    restored.on('*', (e) => emitted.push(e))
+    restored.start()
+    restored.send({ type: 'RESTORED' })
+    expect(emitted.map((e) => [e.type, e.key])).toEqual([
+      ['agent.queued', 'k0-0'],
+      ['agent.started', 'k0-0'],
+      ['agent.queued', 'k1-0'],
+    ])
+  })
+
+  it('15.5 context outside the agent book changes through assign: an earlier snapshot keeps its values', async () => {
+    const { actor, ex, tick } = start()
+    actor.send({ type: 'AGENT.REQUEST', call: call(0) })
+    await tick()
+    const before = actor.getSnapshot().context
+    ex.finish('k0-0')
+    await tick()
+    actor.send({ type: 'PAUSE' })
+    actor.send({ type: 'CONCURRENCY.SET', limit: 7 })
+    const after = actor.getSnapshot().context
+    expect(after).toMatchObject({ spent: 5, paused: true, concurrency: 7 })
+    expect(before).toMatchObject({ spent: 0, paused: false, concurrency: 2 })
+  })
+
+  it('15.5 a snapshot an older ocdw persisted in its unused planning state still restores', async () => {
+    const { actor } = start()
+    const persisted = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()))
+    actor.stop()
+    persisted.value = 'planning'
+    const ex = manualExecutor()
+    let scriptRan = false
+    const script = fromPromise<unknown, unknown>(() => {
+      scriptRan = true
+      return new Promise(() => {})
+    })
+    const restored = createActor(provideWorkflow({ script, execute: ex.execute }), { snapshot: reconcileSnapshot(persisted, new Set()), input: undefined as never })
+    restored.start()
+    restored.send({ type: 'SCRIPT.READY' })
+    expect(runStatusOf(restored.getSnapshot())).toBe('running')
+    expect(scriptRan).toBe(true)
   })
 })
