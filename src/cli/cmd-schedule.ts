@@ -11,11 +11,10 @@ import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
 import { findWorkflow } from '../actors/workflow-lookup.js'
 import { parseScript } from '../script/meta.js'
-import { hasConsent, recordConsent } from '../store/consent.js'
+import { hasConsentFor, recordConsentFor } from '../usecases/approval-policy.js'
 import { ensureRunsIgnored, scheduleLogsDir } from '../store/paths.js'
 import { appendLines, cronCommand, cronProblem, entryLines, parseEntries, removeEntries, type ScheduleEntry } from '../store/schedule.js'
 import { sanitizeLine } from '../machines/sanitize.js'
-import { scriptHash } from './approval.js'
 import { UsageError } from './errors.js'
 import { parseArgs, positiveInt, validateServerUrl } from './options.js'
 
@@ -107,7 +106,7 @@ export function registerSchedule(program: Command): void {
       mkdirSync(dirname(entry.log), { recursive: true })
       ensureRunsIgnored(projectDir) // keep the logs out of `git status`, like the runs
       // Consent for this exact script: the scheduled run is not asked, and a changed script is refused.
-      recordConsent({ projectDir, name: parsed.meta.name, scriptHash: scriptHash(w.source) })
+      recordConsentFor({ projectDir, name: parsed.meta.name, source: w.source })
       writeCrontab(appendLines(before, entryLines(entry, command)))
       process.stdout.write(`${id}\n`)
       process.stderr.write(
@@ -161,7 +160,7 @@ export function registerSchedule(program: Command): void {
 function consentState(projectDir: string, name: string): string {
   try {
     const w = findWorkflow(projectDir, name)
-    const ok = hasConsent({ projectDir, name: parseScript(w.source).meta.name, scriptHash: scriptHash(w.source) })
+    const ok = hasConsentFor({ projectDir, name: parseScript(w.source).meta.name, source: w.source })
     return ok ? 'consent recorded' : 'script changed since it was scheduled: runs are refused until you schedule it again'
   } catch {
     return 'the workflow no longer exists'

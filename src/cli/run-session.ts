@@ -9,7 +9,7 @@ import { workflowResolver } from '../actors/workflow-lookup.js'
 import { enforceApproved, type ApprovedSet } from '../actors/approved-set.js'
 import { attachProgress } from './progress.js'
 import { EXIT } from './errors.js'
-import { fmtElapsed, fmtTokens } from '../machines/format.js'
+import { resultText, summaryLine } from '../usecases/run-summary.js'
 import { sanitizeForTerminal } from '../machines/sanitize.js'
 import { createRunParentSession, type SessionsMode } from './run-parent-session.js'
 import { preflight, preflightEnabled } from './preflight.js'
@@ -196,22 +196,16 @@ export function printSummary(summary: RunSummary, json?: boolean, quiet?: boolea
     return
   }
   if (quiet) {
-    if (summary.status === 'completed') process.stdout.write((typeof summary.result === 'string' ? summary.result : JSON.stringify(summary.result, null, 2)) + '\n')
+    if (summary.status === 'completed') process.stdout.write(resultText(summary.result) + '\n')
     else process.stderr.write(`ocdw: run ${summary.runId} ${summary.status}${summary.error ? `: ${summary.error}` : ''}\n`)
     return
   }
-  const a = summary.agents
   const err = process.stderr
-  err.write(
-    `ocdw: run ${summary.runId} ${summary.status} in ${fmtElapsed(summary.elapsedMs)}: ${a.done}/${a.total} agents done` +
-      `${a.failed ? `, ${a.failed} failed` : ''}${a.stopped ? `, ${a.stopped} stopped` : ''}${a.cached ? `, ${a.cached} from the journal` : ''}` +
-      `, ${fmtTokens(summary.tokens.total)} tokens\n`,
-  )
+  err.write(`ocdw: ${summaryLine(summary)}\n`)
   if (summary.error) err.write(`ocdw: ${sanitizeForTerminal(summary.error)}\n`)
   if (summary.status === 'completed') {
-    const r = summary.result
     // The result holds agent text: printed without terminal controls (--json carries it exactly, escaped).
-    process.stdout.write(sanitizeForTerminal(typeof r === 'string' ? r : JSON.stringify(r, null, 2)) + '\n')
+    process.stdout.write(sanitizeForTerminal(resultText(summary.result)) + '\n')
   }
   err.write(`ocdw: report: ${summary.runDir}/report.md\n`)
 }

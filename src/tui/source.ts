@@ -1,15 +1,12 @@
 // Where the TUI gets its data and sends its keys: the `TuiSource` interface, and the disk source that reads a project's
 // runs (run.json, view.json/journal) and follows live runs over their control channel. The app only talks to this
 // interface, so it can be driven by an in-memory fake in tests and smoke runs.
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { fetchLiveView, sendControl, watchLive } from '../actors/control-client.js'
 import { isLive, listRunsWithStatus, loadRunView } from '../actors/run-reader.js'
 import { listStartingRuns } from '../actors/starting-run.js'
 import { agentTotals, applyEvent, totalTokens, type RunView } from '../machines/run-view.js'
 import type { ControlCommand } from '../machines/types.js'
-import { parseScript } from '../script/meta.js'
-import { saveWorkflow } from '../store/saved-workflows.js'
+import { saveRunAsWorkflow } from '../usecases/save-run.js'
 import type { RunListItem } from './view-model.js'
 
 export interface TuiSource {
@@ -155,15 +152,7 @@ export function createDiskSource(projectDir: string): TuiSource {
     },
 
     async save(dir, name, personal) {
-      const source = readFileSync(join(dir, 'script.js'), 'utf8')
-      let description: string | undefined
-      try {
-        description = parseScript(source).meta.description
-      } catch {
-        description = undefined
-      }
-      const saved = saveWorkflow({ projectDir, name, source, description, personal })
-      return `Saved ${name} to ${saved.path}; run it with \`ocdw run --name ${name}\` or /${name} in OpenCode.`
+      return `${saveRunAsWorkflow({ projectDir, runDir: dir, name, personal }).message}.`
     },
 
     now: () => Date.now(),
