@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
 import { findWorkflow } from '../actors/workflow-lookup.js'
 import { parseScript } from '../script/meta.js'
-import { hasConsentFor, recordConsentFor } from '../usecases/approval-policy.js'
+import { consentSubjectOf, hasConsentFor, recordConsentFor } from '../usecases/approval-policy.js'
 import { ensureRunsIgnored, scheduleLogsDir } from '../store/paths.js'
 import { appendLines, cronCommand, cronProblem, entryLines, parseEntries, removeEntries, type ScheduleEntry } from '../store/schedule.js'
 import { sanitizeLine } from '../machines/sanitize.js'
@@ -108,7 +108,7 @@ function scheduledRunFlags(flags: AddFlags): string[] {
   return runFlags
 }
 
-function addSchedule(name: string, flags: AddFlags): void {
+async function addSchedule(name: string, flags: AddFlags): Promise<void> {
   const projectDir = process.cwd()
   const problem = cronProblem(flags.cron)
   if (problem) throw new UsageError(`--cron "${flags.cron}" is not a cron expression: ${problem}.`)
@@ -131,8 +131,9 @@ function addSchedule(name: string, flags: AddFlags): void {
   const before = readCrontab()
   mkdirSync(dirname(entry.log), { recursive: true })
   ensureRunsIgnored(projectDir) // keep the logs out of `git status`, like the runs
-  // Consent for this exact script: the scheduled run is not asked, and a changed script is refused.
-  recordConsentFor({ projectDir, name: parsed.meta.name, source: w.source })
+  // Consent for this exact script and the sub-workflows it names: the scheduled run is not asked, and a changed
+  // script (or sub-workflow) is refused.
+  recordConsentFor(await consentSubjectOf(projectDir, parsed.meta.name, w.source))
   writeCrontab(appendLines(before, entryLines(entry, command)))
   process.stdout.write(`${id}\n`)
   process.stderr.write(
@@ -141,9 +142,9 @@ function addSchedule(name: string, flags: AddFlags): void {
   )
 }
 
-function listSchedules(flags: { json?: boolean }): void {
+async function listSchedules(flags: { json?: boolean }): Promise<void> {
   const projectDir = process.cwd()
-  const entries = projectEntries(projectDir).map((e) => ({ ...e, consent: consentState(projectDir, e.name) }))
+  const entries = await Promise.all(projectEntries(projectDir).map(async (e) => ({ ...e, consent: await consentState(projectDir, e.name) })))
   if (flags.json) {
     process.stdout.write(JSON.stringify(entries, null, 2) + '\n')
     return
@@ -174,10 +175,10 @@ function removeSchedule(idOrName: string): void {
 }
 
 /** Whether the workflow's current script still has the consent recorded when it was scheduled. */
-function consentState(projectDir: string, name: string): string {
+async function consentState(projectDir: string, name: string): Promise<string> {
   try {
     const w = findWorkflow(projectDir, name)
-    const ok = hasConsentFor({ projectDir, name: parseScript(w.source).meta.name, source: w.source })
+    const ok = hasConsentFor(await consentSubjectOf(projectDir, parseScript(w.source).meta.name, w.source))
     return ok ? 'consent recorded' : 'script changed since it was scheduled: runs are refused until you schedule it again'
   } catch {
     return 'the workflow no longer exists'

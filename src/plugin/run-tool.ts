@@ -2,19 +2,15 @@
 // the calling session. Approval goes through OpenCode's own permission prompt (approval.ts); answers name every
 // failure with its reason (outcome.ts). Claude Code's tool contract: scriptPath > script > name, args any JSON value,
 // background by default with a wake-up message when the run ends.
-import { readFileSync } from 'node:fs'
-import { isAbsolute, resolve } from 'node:path'
 import { tool, type ToolContext, type ToolDefinition, type ToolResult } from '@opencode-ai/plugin'
 import type { OpencodeClient } from '@opencode-ai/sdk/v2'
 import { createOpencodeExecutor } from '../opencode/executor.js'
 import { startRun, type RunHandle } from '../actors/runtime.js'
-import { findWorkflow, workflowResolver } from '../actors/workflow-lookup.js'
+import { workflowResolver } from '../actors/workflow-lookup.js'
 import { parseScript } from '../script/meta.js'
-import { findRun, listRuns } from '../store/runs.js'
-import { isLive } from '../actors/run-reader.js'
-import { join } from 'node:path'
 import { approveInOpencode, type PluginMode } from './approval.js'
 import { describeOutcome } from './outcome.js'
+import { loadSource, readRunScript, resumableRunId } from './script-source.js'
 import { sanitizeLine } from '../machines/sanitize.js'
 import type { RunSummary } from '../machines/types.js'
 
@@ -168,51 +164,6 @@ async function untilDoneOrAborted(run: RunHandle, finished: Promise<RunSummary>,
 /** Said in every answer of a run that was not approved by the user (the plugin option `mode: "bypass"`). */
 export const BYPASS_NOTE =
   'Approval was bypassed: the ocdw plugin runs with the option mode "bypass" in opencode.json, so this workflow ran without asking the user.'
-
-function loadSource(a: { script?: string; name?: string; scriptPath?: string }, projectDir: string): string {
-  // scriptPath wins over script and name (Claude Code's contract).
-  if (a.scriptPath) {
-    const path = isAbsolute(a.scriptPath) ? a.scriptPath : resolve(projectDir, a.scriptPath)
-    try {
-      return readFileSync(path, 'utf8')
-    } catch {
-      throw new Error(`The workflow script ${a.scriptPath} cannot be read; give a path relative to ${projectDir}.`)
-    }
-  }
-  if (a.script) return a.script
-  if (a.name) return findWorkflow(projectDir, a.name).source
-  throw new Error('The workflow tool needs one of: scriptPath (a script file), script (the source), name (a saved or bundled workflow), or resumeFromRunId.')
-}
-
-/**
- * The run to resume: the id (or an unambiguous prefix) given, or for "latest" the newest run of the project that
- * ended without completing (stopped, failed, or interrupted: still marked running with no live process), preferring
- * runs started from this session. A run still live in this plugin is refused: it would be run twice.
- */
-export function resumableRunId(rt: Pick<PluginRuntime, 'live'>, projectDir: string, sessionID: string, wanted: string): string {
-  let id: string
-  if (wanted === 'latest') {
-    const candidates = listRuns(projectDir).filter((r) => !['completed', 'denied'].includes(r.run.status) && !rt.live.has(r.run.id) && !isLive(r.dir))
-    const pick = candidates.find((r) => (r.run.options as { parentSessionId?: string }).parentSessionId === sessionID) ?? candidates[0]
-    if (!pick) throw new Error('There is no stopped or interrupted ocdw run in this project to resume; workflow_status lists the runs.')
-    id = pick.run.id
-  } else {
-    id = findRun(projectDir, wanted).run.id
-  }
-  if (rt.live.has(id)) {
-    throw new Error(`Run ${id} is still running; stop it first (workflow_control with action "stop"), then resume it.`)
-  }
-  return id
-}
-
-function readRunScript(projectDir: string, runId: string): string {
-  const path = join(findRun(projectDir, runId).dir, 'script.js')
-  try {
-    return readFileSync(path, 'utf8')
-  } catch {
-    throw new Error(`The run ${runId} has no readable script (${path}); it cannot be resumed. Start the workflow again instead.`)
-  }
-}
 
 /**
  * Delivers a background run's outcome into the calling session as a real prompt, so the model wakes up and acts on

@@ -3,7 +3,8 @@
 // script together with the sub-workflows it names (the consent hash). Otherwise the surface asks in its own way
 // (the CLI's terminal prompt, OpenCode's permission prompt in the plugin); a "yes" records consent when the user
 // said "don't ask again", or in `auto` mode. `ocdw schedule add` records consent up front so cron is never asked.
-import { combinedHash, sha256 } from '../actors/approved-set.js'
+import { approvedSetOf, combinedHash, sha256 } from '../actors/approved-set.js'
+import { workflowResolver } from '../actors/workflow-lookup.js'
 import { hasConsent, recordConsent } from '../store/consent.js'
 
 export type ApprovalMode = 'default' | 'auto' | 'bypass'
@@ -51,4 +52,13 @@ export function approvedWithoutAsking(mode: ApprovalMode, s: ConsentSubject, yes
 /** After the user said yes: consent is recorded when they asked not to be asked again, and always in `auto` mode. */
 export function rememberYes(mode: ApprovalMode, s: ConsentSubject, dontAskAgain: boolean): void {
   if (dontAskAgain || mode === 'auto') recordConsentFor(s)
+}
+
+/**
+ * The consent subject of a script as a run of it would see it now: with the sub-workflows it names resolved in the
+ * project, as the run resolves them (so consent recorded ahead of time, by `ocdw schedule add`, matches the run's).
+ */
+export async function consentSubjectOf(projectDir: string, name: string, source: string): Promise<ConsentSubject> {
+  const covered = await approvedSetOf(source, workflowResolver(projectDir))
+  return { projectDir, name, source, subWorkflows: covered.sources }
 }
