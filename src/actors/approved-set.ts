@@ -23,20 +23,37 @@ export function literalWorkflowNames(source: string): string[] {
     return []
   }
   const names: string[] = []
-  const visit = (node: any): void => {
+  const visit = (node: unknown): void => {
     if (!node || typeof node !== 'object') return
     if (Array.isArray(node)) return node.forEach(visit)
-    if (typeof node.type !== 'string') return
-    if (node.type === 'CallExpression' && node.callee?.type === 'Identifier' && node.callee.name === 'workflow') {
-      const arg = node.arguments?.[0]
-      const name = arg?.type === 'Literal' && typeof arg.value === 'string' ? arg.value
-        : arg?.type === 'TemplateLiteral' && arg.expressions.length === 0 ? arg.quasis[0].value.cooked : undefined
+    const n = node as AstNode
+    if (typeof n.type !== 'string') return
+    if (n.type === 'CallExpression' && n.callee?.type === 'Identifier' && n.callee.name === 'workflow') {
+      const name = literalName(n.arguments?.[0])
       if (name !== undefined && !names.includes(name)) names.push(name)
     }
-    for (const k of Object.keys(node)) if (k !== 'type' && k !== 'start' && k !== 'end') visit(node[k])
+    for (const k of Object.keys(n)) if (k !== 'type' && k !== 'start' && k !== 'end') visit(n[k])
   }
   visit(program)
   return names
+}
+
+/** The parts of an acorn (ESTree) node this walk reads; any other key is walked as a child. */
+interface AstNode {
+  type: string
+  callee?: { type: string; name?: string }
+  arguments?: AstNode[]
+  value?: unknown
+  expressions?: unknown[]
+  quasis?: { value: { cooked?: string | null } }[]
+  [key: string]: unknown
+}
+
+/** The text of a string literal or a template literal without `${}`, else undefined (a computed name). */
+function literalName(arg: AstNode | undefined): string | undefined {
+  if (arg?.type === 'Literal' && typeof arg.value === 'string') return arg.value
+  if (arg?.type === 'TemplateLiteral' && arg.expressions?.length === 0) return arg.quasis?.[0]?.value.cooked ?? undefined
+  return undefined
 }
 
 /** Hashes the script and the sub-workflows it names; a name that does not resolve now is left out (it fails when called). */

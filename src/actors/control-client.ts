@@ -4,7 +4,7 @@ import { connect, type Socket } from 'node:net'
 import { dirname, join } from 'node:path'
 import type { RunView } from '../machines/run-view.js'
 import type { ControlCommand, RuntimeEvent } from '../machines/types.js'
-import { CONTROL_FILE } from './control-protocol.js'
+import { CONTROL_FILE, readLines, type ControlReply } from './control-protocol.js'
 
 /** The socket of a live run, or undefined when no process is serving it (finished or crashed). */
 export function liveSocketOf(runDir: string): string | undefined {
@@ -52,24 +52,13 @@ function open(runDir: string): Promise<Socket> {
   })
 }
 
-function lines(socket: Socket, onLine: (msg: any) => void): void {
-  let buffer = ''
-  socket.on('data', (chunk: string) => {
-    buffer += chunk
-    let nl: number
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl)
-      buffer = buffer.slice(nl + 1)
-      if (line.trim()) onLine(JSON.parse(line))
-    }
-    if (buffer.length > MAX_REPLY_LINE) {
-      buffer = ''
-      socket.destroy(new Error('The run sent a reply line longer than 256 MB, so the connection was dropped.'))
-    }
-  })
+function lines(socket: Socket, onLine: (msg: ControlReply) => void): void {
+  readLines(socket, MAX_REPLY_LINE, (line) => onLine(JSON.parse(line) as ControlReply), () =>
+    socket.destroy(new Error('The run sent a reply line longer than 256 MB, so the connection was dropped.')),
+  )
 }
 
-async function request(runDir: string, body: Record<string, unknown>): Promise<any> {
+async function request(runDir: string, body: Record<string, unknown>): Promise<ControlReply> {
   const socket = await open(runDir)
   return new Promise((resolve, reject) => {
     lines(socket, (msg) => {
@@ -89,7 +78,7 @@ export async function sendControl(runDir: string, command: ControlCommand): Prom
 
 /** The live run's current view. */
 export async function fetchLiveView(runDir: string): Promise<RunView> {
-  return (await request(runDir, { op: 'view' })).view
+  return (await request(runDir, { op: 'view' })).view as RunView
 }
 
 /** Streams a live run: first its whole view, then every runtime event. Returns an unsubscribe function. */
@@ -99,8 +88,8 @@ export async function watchLive(
 ): Promise<() => void> {
   const socket = await open(runDir)
   lines(socket, (msg) => {
-    if (msg.type === 'view') handlers.view(msg.view)
-    else if (msg.type === 'event') handlers.event(msg.event)
+    if (msg.type === 'view') handlers.view(msg.view as RunView)
+    else if (msg.type === 'event') handlers.event(msg.event as RuntimeEvent)
   })
   socket.on('close', () => handlers.end?.())
   socket.write(JSON.stringify({ id: 1, op: 'watch' }) + '\n')

@@ -1,24 +1,14 @@
 // The control channel's wire format: newline-delimited JSON over a unix socket owned by the process running a run.
 // Commands are the workflow actor's own events (ControlCommand); nothing else can change a run.
 import { chmodSync } from 'node:fs'
+import type { Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
+import { ControlCommandSchema } from '../machines/control-command.js'
+import type { RunView } from '../machines/run-view.js'
+import type { RuntimeEvent } from '../machines/types.js'
 import { makeOwnedTempDir, reclaimDeadTempDirs } from './temp-dirs.js'
-
-export const ControlCommandSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('STOP') }),
-  z.object({ type: z.literal('PAUSE') }),
-  z.object({ type: z.literal('RESUME') }),
-  z.object({ type: z.literal('STOP_AGENT'), key: z.string().min(1) }),
-  z.object({ type: z.literal('RESTART_AGENT'), key: z.string().min(1) }),
-  z.object({
-    type: z.literal('PERMISSION_REPLY'),
-    key: z.string().min(1),
-    requestId: z.string().min(1),
-    reply: z.enum(['once', 'always', 'reject']),
-  }),
-])
 
 export const ControlRequestSchema = z.discriminatedUnion('op', [
   z.object({ id: z.number(), op: z.literal('command'), command: ControlCommandSchema }),
@@ -26,6 +16,37 @@ export const ControlRequestSchema = z.discriminatedUnion('op', [
   z.object({ id: z.number(), op: z.literal('watch') }),
 ])
 export type ControlRequest = z.infer<typeof ControlRequestSchema>
+
+/** What the server writes back: a reply to one request (`ok`), or, on a `watch`, the whole view then each event. */
+export interface ControlReply {
+  id?: unknown
+  ok?: boolean
+  error?: string
+  type?: 'view' | 'event'
+  view?: RunView
+  event?: RuntimeEvent
+}
+
+/**
+ * Calls `onLine` with each non-blank line the socket sends (both ends speak newline-delimited JSON). A peer that
+ * sends more than `maxBytes` without a newline must not grow this process without bound: `onOverflow` drops it.
+ */
+export function readLines(socket: Socket, maxBytes: number, onLine: (line: string) => void, onOverflow: () => void): void {
+  let buffer = ''
+  socket.on('data', (chunk: string) => {
+    buffer += chunk
+    let nl: number
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl)
+      buffer = buffer.slice(nl + 1)
+      if (line.trim()) onLine(line)
+    }
+    if (buffer.length > maxBytes) {
+      buffer = ''
+      onOverflow()
+    }
+  })
+}
 
 /** The file in the run dir that names the socket (unix socket paths are limited to ~107 bytes, run dirs are not). */
 export const CONTROL_FILE = 'control.json'

@@ -7,7 +7,7 @@ import type { Observable } from 'rxjs'
 import type { RunView } from '../machines/run-view.js'
 import type { ControlCommand, RuntimeEvent } from '../machines/types.js'
 import { writeFileAtomic } from '../store/atomic.js'
-import { CONTROL_FILE, ControlRequestSchema, makeSocketDir, MAX_LINE_BYTES, reclaimDeadSocketDirs } from './control-protocol.js'
+import { CONTROL_FILE, ControlRequestSchema, makeSocketDir, MAX_LINE_BYTES, readLines, reclaimDeadSocketDirs } from './control-protocol.js'
 
 export interface ControlServerOptions {
   runDir: string
@@ -67,25 +67,11 @@ export async function startControlServer(options: ControlServerOptions): Promise
 }
 
 function handleConnection(socket: Socket, options: ControlServerOptions): void {
-  let buffer = ''
   const send = (msg: unknown) => {
     if (!socket.destroyed) socket.write(JSON.stringify(msg) + '\n')
   }
   socket.setEncoding('utf8')
-  socket.on('data', (chunk: string) => {
-    buffer += chunk
-    let nl: number
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl)
-      buffer = buffer.slice(nl + 1)
-      if (line.trim()) handleLine(line, send, socket, options)
-    }
-    // A peer that never sends a newline must not grow this process without bound: drop it.
-    if (buffer.length > MAX_LINE_BYTES) {
-      buffer = ''
-      socket.destroy()
-    }
-  })
+  readLines(socket, MAX_LINE_BYTES, (line) => handleLine(line, send, socket, options), () => socket.destroy())
 }
 
 function handleLine(line: string, send: (msg: unknown) => void, socket: Socket, options: ControlServerOptions): void {
@@ -104,7 +90,7 @@ function handleLine(line: string, send: (msg: unknown) => void, socket: Socket, 
     case 'command':
       try {
         if (req.command.type === 'PERMISSION_REPLY') checkPermissionPending(options.getView(), req.command.key, req.command.requestId)
-        options.onCommand(req.command as ControlCommand)
+        options.onCommand(req.command)
         send({ id: req.id, ok: true })
       } catch (err) {
         send({ id: req.id, ok: false, error: (err as Error).message })

@@ -1,16 +1,15 @@
 // Approval before any agent runs (README "Usage"): shows the workflow's name, description, phases and a caution
 // about size, then Yes / Yes and don't ask again / View raw script / Edit script / No. Modes: default (ask unless
 // consent was recorded), auto (ask on the first launch of a name, record consent), bypass (never ask).
-import { createHash } from 'node:crypto'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline/promises'
 import { parseScript, type ParsedScript } from '../script/meta.js'
-import { hasConsent, recordConsent } from '../store/consent.js'
 import { estimateAgents } from '../script/estimate.js'
-import { combinedHash, sha256 } from '../actors/approved-set.js'
+import { sha256 } from '../actors/approved-set.js'
+import { approvedWithoutAsking, rememberYes, type ApprovalMode } from '../usecases/approval-policy.js'
 import { sanitizeLine, sanitizeForTerminal } from '../machines/sanitize.js'
 
 export type Decision = { status: 'approved'; source: string } | { status: 'denied'; message: string }
@@ -20,7 +19,7 @@ export interface ApprovalRequest {
   source: string
   parsed: ParsedScript
   origin: string
-  mode: 'default' | 'auto' | 'bypass'
+  mode: ApprovalMode
   yes?: boolean
   input?: NodeJS.ReadableStream
   output?: NodeJS.WritableStream
@@ -30,21 +29,11 @@ export interface ApprovalRequest {
   reason?: string
 }
 
-export function scriptHash(source: string): string {
-  return createHash('sha256').update(source).digest('hex')
-}
-
-/** The hash consent is keyed on: the script and every sub-workflow it names, so an edited sub-workflow asks again. */
-function consentHash(source: string, subs: Record<string, string> | undefined): string {
-  const workflows: Record<string, string> = {}
-  for (const [n, s] of Object.entries(subs ?? {})) workflows[n] = sha256(s)
-  return combinedHash({ script: scriptHash(source), workflows })
-}
+export { scriptHash } from '../usecases/approval-policy.js'
 
 export async function approve(req: ApprovalRequest): Promise<Decision> {
-  if (req.yes || req.mode === 'bypass') return { status: 'approved', source: req.source }
-  const consentKey = { projectDir: req.projectDir, name: req.parsed.meta.name, scriptHash: consentHash(req.source, req.subWorkflows) }
-  if (hasConsent(consentKey)) return { status: 'approved', source: req.source }
+  const subject = { projectDir: req.projectDir, name: req.parsed.meta.name, source: req.source, subWorkflows: req.subWorkflows }
+  if (approvedWithoutAsking(req.mode, subject, req.yes)) return { status: 'approved', source: req.source }
   const input = req.input ?? process.stdin
   const output = req.output ?? process.stderr
   if (!(input as NodeJS.ReadStream).isTTY && !req.input) {
@@ -61,12 +50,9 @@ export async function approve(req: ApprovalRequest): Promise<Decision> {
     for (;;) {
       output.write(describe(parsed, source, req.origin, req.subWorkflows))
       const answer = (await rl.question('Choose 1-5: ')).trim().toLowerCase()
-      if (answer === '1' || answer === 'y' || answer === 'yes') {
-        if (req.mode === 'auto') recordConsent({ ...consentKey, scriptHash: consentHash(source, req.subWorkflows), name: parsed.meta.name })
-        return { status: 'approved', source }
-      }
-      if (answer === '2') {
-        recordConsent({ projectDir: req.projectDir, name: parsed.meta.name, scriptHash: consentHash(source, req.subWorkflows) })
+      const yes = answer === '1' || answer === 'y' || answer === 'yes'
+      if (yes || answer === '2') {
+        rememberYes(req.mode, { ...subject, name: parsed.meta.name, source }, answer === '2')
         return { status: 'approved', source }
       }
       if (answer === '3') {

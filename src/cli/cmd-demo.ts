@@ -1,7 +1,7 @@
 // `ocdw demo`: the bundled demo workflow, end to end on the offline model (no API key, real `opencode serve`).
 import type { Command } from 'commander'
 import { findWorkflow } from '../actors/workflow-lookup.js'
-import { setExitCode } from './main.js'
+import { setExitCode } from './errors.js'
 import { runSession } from './run-session.js'
 
 export function registerDemo(program: Command): void {

@@ -1,11 +1,8 @@
 // `ocdw save <runId> --name <name> [--personal] [--force]`: the run's script becomes a saved workflow (and `/<name>`
 // inside OpenCode).
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import type { Command } from 'commander'
-import { parseScript } from '../script/meta.js'
 import { findRun } from '../store/runs.js'
-import { saveWorkflow } from '../store/saved-workflows.js'
+import { saveRunAsWorkflow } from '../usecases/save-run.js'
 
 export function registerSave(program: Command): void {
   program
@@ -18,11 +15,7 @@ export function registerSave(program: Command): void {
     .action((runId: string, flags: { name: string; personal?: boolean; force?: boolean }) => {
       const projectDir = process.cwd()
       const { dir } = findRun(projectDir, runId)
-      const source = readFileSync(join(dir, 'script.js'), 'utf8')
-      const parsed = parseScript(source)
-      const saved = saveWorkflow({ projectDir, name: flags.name, source, description: parsed.meta.description, personal: flags.personal, force: flags.force })
-      process.stdout.write(
-        `Saved ${flags.name} to ${saved.path}; run it with \`ocdw run --name ${flags.name}\` or /${flags.name} in OpenCode (command ${saved.commandPath}).\n`,
-      )
+      const saved = saveRunAsWorkflow({ projectDir, runDir: dir, name: flags.name, personal: flags.personal, force: flags.force })
+      process.stdout.write(`${saved.message} (command ${saved.commandPath}).\n`)
     })
 }

@@ -11,11 +11,10 @@ import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
 import { findWorkflow } from '../actors/workflow-lookup.js'
 import { parseScript } from '../script/meta.js'
-import { hasConsent, recordConsent } from '../store/consent.js'
+import { consentSubjectOf, hasConsentFor, recordConsentFor } from '../usecases/approval-policy.js'
 import { ensureRunsIgnored, scheduleLogsDir } from '../store/paths.js'
 import { appendLines, cronCommand, cronProblem, entryLines, parseEntries, removeEntries, type ScheduleEntry } from '../store/schedule.js'
 import { sanitizeLine } from '../machines/sanitize.js'
-import { scriptHash } from './approval.js'
 import { UsageError } from './errors.js'
 import { parseArgs, positiveInt, validateServerUrl } from './options.js'
 
@@ -79,89 +78,107 @@ export function registerSchedule(program: Command): void {
     .option('--model <provider/model>', 'default model for the agents')
     .option('--server <url>', 'use this running OpenCode server')
     .option('--budget <tokens>', 'token budget of each run')
-    .action((name: string, flags: { cron: string; args?: string; offline?: boolean; model?: string; server?: string; budget?: string }) => {
-      const projectDir = process.cwd()
-      const problem = cronProblem(flags.cron)
-      if (problem) throw new UsageError(`--cron "${flags.cron}" is not a cron expression: ${problem}.`)
-      const w = findWorkflow(projectDir, name)
-      const parsed = parseScript(w.source)
-      const args = parseArgs(flags.args)
-      const runFlags: string[] = []
-      if (flags.offline) runFlags.push('--offline')
-      if (flags.model) runFlags.push('--model', noNewlines('--model', flags.model))
-      if (flags.server) runFlags.push('--server', validateServerUrl(flags.server)!)
-      if (flags.budget) runFlags.push('--budget', String(positiveInt(flags.budget, '--budget')))
-      const id = `sched_${randomBytes(4).toString('hex').slice(0, 6)}`
-      const entry: ScheduleEntry = {
-        id,
-        name: noNewlines('workflow name', w.name),
-        projectDir: noNewlines('project path', projectDir),
-        cron: flags.cron.trim(),
-        ...(args !== undefined ? { args: JSON.stringify(args) } : {}),
-        flags: runFlags,
-        log: join(scheduleLogsDir(projectDir), `${id}.log`),
-        createdAt: Date.now(),
-      }
-      const command = cronCommand(entry, { node: process.execPath, bin: BIN, env: carriedEnv() })
-      const before = readCrontab()
-      mkdirSync(dirname(entry.log), { recursive: true })
-      ensureRunsIgnored(projectDir) // keep the logs out of `git status`, like the runs
-      // Consent for this exact script: the scheduled run is not asked, and a changed script is refused.
-      recordConsent({ projectDir, name: parsed.meta.name, scriptHash: scriptHash(w.source) })
-      writeCrontab(appendLines(before, entryLines(entry, command)))
-      process.stdout.write(`${id}\n`)
-      process.stderr.write(
-        `ocdw: scheduled ${w.scope} workflow ${w.name} at "${entry.cron}" in your crontab (${id}); output goes to ${entry.log}. ` +
-          `Consent is recorded for its current script; if the script changes, schedule it again. \`ocdw schedule rm ${id}\` removes it.\n`,
-      )
-    })
+    .action(addSchedule)
 
-  schedule
-    .command('ls')
-    .description("this project's scheduled runs")
-    .option('--json', 'as JSON')
-    .action((flags: { json?: boolean }) => {
-      const projectDir = process.cwd()
-      const entries = projectEntries(projectDir).map((e) => ({ ...e, consent: consentState(projectDir, e.name) }))
-      if (flags.json) {
-        process.stdout.write(JSON.stringify(entries, null, 2) + '\n')
-        return
-      }
-      if (!entries.length) {
-        process.stdout.write('No scheduled runs in this project; `ocdw schedule add <workflow> --cron "0 3 * * *"` adds one.\n')
-        return
-      }
-      for (const e of entries) {
-        process.stdout.write(
-          sanitizeLine(`${e.id}  ${e.cron.padEnd(14)}  ${e.name}${e.args !== undefined ? `  --args ${e.args}` : ''}${e.flags.length ? `  ${e.flags.join(' ')}` : ''}  (${e.consent})  log: ${e.log}`) + '\n',
-        )
-      }
-    })
+  schedule.command('ls').description("this project's scheduled runs").option('--json', 'as JSON').action(listSchedules)
 
   schedule
     .command('rm')
     .description('remove a scheduled run (by id, or by workflow name when it is scheduled once)')
     .argument('<idOrName>')
-    .action((idOrName: string) => {
-      const projectDir = process.cwd()
-      const crontab = readCrontab()
-      const mine = parseEntries(crontab).filter((e) => e.projectDir === projectDir)
-      const byId = mine.filter((e) => e.id === idOrName)
-      const matches = byId.length ? byId : mine.filter((e) => e.name === idOrName)
-      if (!matches.length) throw new UsageError(`There is no scheduled run "${idOrName}" in this project; \`ocdw schedule ls\` lists them.`)
-      if (matches.length > 1) {
-        throw new UsageError(`"${idOrName}" is scheduled ${matches.length} times (${matches.map((e) => e.id).join(', ')}); remove one by its id.`)
-      }
-      writeCrontab(removeEntries(crontab, [matches[0].id]))
-      process.stderr.write(`ocdw: removed ${matches[0].id} (${matches[0].name} at "${matches[0].cron}") from your crontab.\n`)
-    })
+    .action(removeSchedule)
+}
+
+interface AddFlags {
+  cron: string
+  args?: string
+  offline?: boolean
+  model?: string
+  server?: string
+  budget?: string
+}
+
+/** The `ocdw run` flags a scheduled run carries, checked now (a bad one would only fail at 3 a.m.). */
+function scheduledRunFlags(flags: AddFlags): string[] {
+  const runFlags: string[] = []
+  if (flags.offline) runFlags.push('--offline')
+  if (flags.model) runFlags.push('--model', noNewlines('--model', flags.model))
+  if (flags.server) runFlags.push('--server', validateServerUrl(flags.server)!)
+  if (flags.budget) runFlags.push('--budget', String(positiveInt(flags.budget, '--budget')))
+  return runFlags
+}
+
+async function addSchedule(name: string, flags: AddFlags): Promise<void> {
+  const projectDir = process.cwd()
+  const problem = cronProblem(flags.cron)
+  if (problem) throw new UsageError(`--cron "${flags.cron}" is not a cron expression: ${problem}.`)
+  const w = findWorkflow(projectDir, name)
+  const parsed = parseScript(w.source)
+  const args = parseArgs(flags.args)
+  const runFlags = scheduledRunFlags(flags)
+  const id = `sched_${randomBytes(4).toString('hex').slice(0, 6)}`
+  const entry: ScheduleEntry = {
+    id,
+    name: noNewlines('workflow name', w.name),
+    projectDir: noNewlines('project path', projectDir),
+    cron: flags.cron.trim(),
+    ...(args !== undefined ? { args: JSON.stringify(args) } : {}),
+    flags: runFlags,
+    log: join(scheduleLogsDir(projectDir), `${id}.log`),
+    createdAt: Date.now(),
+  }
+  const command = cronCommand(entry, { node: process.execPath, bin: BIN, env: carriedEnv() })
+  const before = readCrontab()
+  mkdirSync(dirname(entry.log), { recursive: true })
+  ensureRunsIgnored(projectDir) // keep the logs out of `git status`, like the runs
+  // Consent for this exact script and the sub-workflows it names: the scheduled run is not asked, and a changed
+  // script (or sub-workflow) is refused.
+  recordConsentFor(await consentSubjectOf(projectDir, parsed.meta.name, w.source))
+  writeCrontab(appendLines(before, entryLines(entry, command)))
+  process.stdout.write(`${id}\n`)
+  process.stderr.write(
+    `ocdw: scheduled ${w.scope} workflow ${w.name} at "${entry.cron}" in your crontab (${id}); output goes to ${entry.log}. ` +
+      `Consent is recorded for its current script; if the script changes, schedule it again. \`ocdw schedule rm ${id}\` removes it.\n`,
+  )
+}
+
+async function listSchedules(flags: { json?: boolean }): Promise<void> {
+  const projectDir = process.cwd()
+  const entries = await Promise.all(projectEntries(projectDir).map(async (e) => ({ ...e, consent: await consentState(projectDir, e.name) })))
+  if (flags.json) {
+    process.stdout.write(JSON.stringify(entries, null, 2) + '\n')
+    return
+  }
+  if (!entries.length) {
+    process.stdout.write('No scheduled runs in this project; `ocdw schedule add <workflow> --cron "0 3 * * *"` adds one.\n')
+    return
+  }
+  for (const e of entries) {
+    process.stdout.write(
+      sanitizeLine(`${e.id}  ${e.cron.padEnd(14)}  ${e.name}${e.args !== undefined ? `  --args ${e.args}` : ''}${e.flags.length ? `  ${e.flags.join(' ')}` : ''}  (${e.consent})  log: ${e.log}`) + '\n',
+    )
+  }
+}
+
+function removeSchedule(idOrName: string): void {
+  const projectDir = process.cwd()
+  const crontab = readCrontab()
+  const mine = parseEntries(crontab).filter((e) => e.projectDir === projectDir)
+  const byId = mine.filter((e) => e.id === idOrName)
+  const matches = byId.length ? byId : mine.filter((e) => e.name === idOrName)
+  if (!matches.length) throw new UsageError(`There is no scheduled run "${idOrName}" in this project; \`ocdw schedule ls\` lists them.`)
+  if (matches.length > 1) {
+    throw new UsageError(`"${idOrName}" is scheduled ${matches.length} times (${matches.map((e) => e.id).join(', ')}); remove one by its id.`)
+  }
+  writeCrontab(removeEntries(crontab, [matches[0].id]))
+  process.stderr.write(`ocdw: removed ${matches[0].id} (${matches[0].name} at "${matches[0].cron}") from your crontab.\n`)
 }
 
 /** Whether the workflow's current script still has the consent recorded when it was scheduled. */
-function consentState(projectDir: string, name: string): string {
+async function consentState(projectDir: string, name: string): Promise<string> {
   try {
     const w = findWorkflow(projectDir, name)
-    const ok = hasConsent({ projectDir, name: parseScript(w.source).meta.name, scriptHash: scriptHash(w.source) })
+    const ok = hasConsentFor(await consentSubjectOf(projectDir, parseScript(w.source).meta.name, w.source))
     return ok ? 'consent recorded' : 'script changed since it was scheduled: runs are refused until you schedule it again'
   } catch {
     return 'the workflow no longer exists'

@@ -3,7 +3,7 @@
 import type { Command } from 'commander'
 import { startTui } from '../tui/app.js'
 import { createDiskSource } from '../tui/source.js'
-import { setExitCode } from './main.js'
+import { setExitCode } from './errors.js'
 
 export function registerUi(program: Command): void {
   program

@@ -1,6 +1,6 @@
 // The `ocdw` command line (README "Usage"): one file per command, registered here.
 import { Command, CommanderError } from 'commander'
-import { exitCodeOf, EXIT } from './errors.js'
+import { exitCodeOf, EXIT, exitCodeSet } from './errors.js'
 import { registerRun } from './cmd-run.js'
 import { registerResume } from './cmd-resume.js'
 import { registerDemo } from './cmd-demo.js'
@@ -54,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
   program.commands.forEach((c) => c.exitOverride())
   try {
     await program.parseAsync(argv)
-    return (program as unknown as { ocdwExitCode?: number }).ocdwExitCode ?? EXIT.completed
+    return exitCodeSet(program) ?? EXIT.completed
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0
@@ -63,11 +63,4 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`ocdw: ${(err as Error).message}\n`)
     return exitCodeOf(err)
   }
-}
-
-/** Commands set their exit code here (commander's action handlers cannot return one). */
-export function setExitCode(cmd: Command, code: number): void {
-  let root: Command = cmd
-  while (root.parent) root = root.parent
-  ;(root as unknown as { ocdwExitCode?: number }).ocdwExitCode = code
 }

@@ -25,22 +25,8 @@ export function positiveInt(value: string | undefined, flag: string): number | u
   return n
 }
 
-/** `--args`: JSON if it parses, else the text itself. */
-export function parseArgs(value: string | undefined): unknown {
-  if (value === undefined) return undefined
-  const trimmed = value.trim()
-  if (/^[[{"]/.test(trimmed) || /^(-?\d|true$|false$|null$)/.test(trimmed)) {
-    try {
-      return JSON.parse(trimmed)
-    } catch (err) {
-      // Looks like JSON but is not: almost always a quoting mistake, so say so rather than pass broken text on.
-      if (/^[[{]/.test(trimmed)) {
-        throw new UsageError(`--args looks like JSON but does not parse (${(err as Error).message}); fix the JSON or quote it as plain text.`)
-      }
-    }
-  }
-  return value
-}
+/** `--args` is parsed by the shared use case (the schedule's cron line passes it back through it). */
+export { parseArgs } from '../usecases/args.js'
 
 export function parseMode(value: string | undefined): 'default' | 'auto' | 'bypass' {
   const mode = value ?? 'default'

@@ -47,7 +47,7 @@ export async function planScript(o: {
     if (!msg) throw new Error(`The planner's model call failed (${JSON.stringify(res.error)}); check the model with --model.`)
     const info = msg.info as { error?: { name?: string; data?: { message?: string } } }
     if (info.error) throw new Error(`The planner's model failed: ${info.error.data?.message ?? info.error.name}.`)
-    const answer = msg.parts.filter((p: { type: string }) => p.type === 'text').map((p: any) => p.text).join('\n')
+    const answer = msg.parts.flatMap((p) => (p.type === 'text' ? [p.text] : [])).join('\n')
     const check = checkPlannedScript(answer)
     if (check.ok) return check.source
     lastProblems = check.problems

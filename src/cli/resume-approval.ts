@@ -10,12 +10,13 @@ import { parseScript } from '../script/meta.js'
 import { writeFileAtomic } from '../store/atomic.js'
 import { readRunFile, writeRunFile } from '../store/run-file.js'
 import { approve, type Decision } from './approval.js'
+import type { ApprovalMode } from '../usecases/approval-policy.js'
 
 export interface ResumeApproval {
   runDir: string
   runId: string
   projectDir: string
-  mode: 'default' | 'auto' | 'bypass'
+  mode: ApprovalMode
   yes?: boolean
   /** An edited script to resume with (`ocdw resume --script`): approved like a new script unless it is script.js. */
   script?: { source: string; origin: string }

@@ -9,7 +9,7 @@ import { workflowResolver } from '../actors/workflow-lookup.js'
 import { enforceApproved, type ApprovedSet } from '../actors/approved-set.js'
 import { attachProgress } from './progress.js'
 import { EXIT } from './errors.js'
-import { fmtElapsed, fmtTokens } from '../machines/format.js'
+import { resultText, summaryLine } from '../usecases/run-summary.js'
 import { sanitizeForTerminal } from '../machines/sanitize.js'
 import { createRunParentSession, type SessionsMode } from './run-parent-session.js'
 import { preflight, preflightEnabled } from './preflight.js'
@@ -106,13 +106,9 @@ export async function runSession(o: SessionOptions): Promise<number> {
   }
   let inspector: { stop(): void } | undefined
   try {
-    let inspect: ReturnType<typeof createWebSocketInspector> | undefined
-    if (o.inspect) {
-      const bridge = await startInspectorBridge({ say: (line) => process.stderr.write(`ocdw: ${line}\n`) })
-      inspector = bridge
-      inspect = createWebSocketInspector({ url: bridge.socketUrl })
-      process.stderr.write(`ocdw: actor inspection: open ${bridge.pageUrl} in a browser (Stately inspector)\n`)
-    }
+    const inspection = o.inspect ? await startInspection() : undefined
+    inspector = inspection?.bridge
+    const inspect = inspection?.inspect
     const parent = createRunParentSession(connection.client, o.projectDir)
     ;(connection.executor as { useParentSession?: (id: () => Promise<string | undefined>) => void }).useParentSession?.(parent.id)
     const run = await startRun({
@@ -135,39 +131,9 @@ export async function runSession(o: SessionOptions): Promise<number> {
     o.onStarted?.(run, connection)
     if (!o.quiet) process.stderr.write(`ocdw: run ${run.runId} (${run.runDir})\n`)
     const stopProgress = attachProgress({ events: run.events, view: run.view, quiet: o.quiet })
-    let interrupts = 0
-    const onSigint = (sig: NodeJS.Signals) => {
-      interrupts++
-      if (interrupts === 1) {
-        // A run that cannot stop in time (an agent stuck in a tool) must not keep the process, or the server, alive:
-        // exiting runs the server's exit hook, and the journal already holds every finished agent.
-        // On a server ocdw did not start, nothing of ours is left behind, but its sessions must be aborted there
-        // first: that may take until their next tool call or the end of their model turn (a second Ctrl-C quits).
-        setTimeout(() => process.exit(EXIT.stopped), connection.spawned ? SIGNAL_DEADLINE_MS : EXTERNAL_STOP_DEADLINE_MS).unref()
-        if (sig === 'SIGHUP') {
-          // No terminal to write to any more: stop quietly.
-          try {
-            run.send({ type: 'STOP' })
-          } catch {
-            /* already ending */
-          }
-          return
-        }
-        process.stderr.write('\nocdw: stopping the run (Ctrl-C again to quit at once; `ocdw resume` continues it)\n')
-        try {
-          run.send({ type: 'STOP' })
-        } catch {
-          /* already ending */
-        }
-      } else process.exit(EXIT.stopped)
-    }
-    process.on('SIGINT', onSigint)
-    process.on('SIGTERM', onSigint)
-    process.on('SIGHUP', onSigint)
+    const offSignals = stopOnSignals(run, connection)
     const summary = await run.done
-    process.off('SIGINT', onSigint)
-    process.off('SIGTERM', onSigint)
-    process.off('SIGHUP', onSigint)
+    offSignals()
     stopProgress()
     inspect?.stop()
     const warning = await parent.finish(summary, o.sessions ?? 'keep')
@@ -180,6 +146,47 @@ export async function runSession(o: SessionOptions): Promise<number> {
     // A server ocdw did not start outlives us: its stopped sessions are aborted before we leave (connection.stop()).
     if (connection.spawned) connection.release()
     else await connection.stop()
+  }
+}
+
+/** Starts the Stately inspector bridge for --inspect and says where to look. */
+async function startInspection(): Promise<{ bridge: { stop(): void }; inspect: ReturnType<typeof createWebSocketInspector> }> {
+  const bridge = await startInspectorBridge({ say: (line) => process.stderr.write(`ocdw: ${line}\n`) })
+  const inspect = createWebSocketInspector({ url: bridge.socketUrl })
+  process.stderr.write(`ocdw: actor inspection: open ${bridge.pageUrl} in a browser (Stately inspector)\n`)
+  return { bridge, inspect }
+}
+
+/**
+ * Ctrl-C (SIGINT), SIGTERM and SIGHUP (terminal closed) send STOP to the run; a second one quits at once. Returns
+ * the function that takes the handlers off again.
+ */
+function stopOnSignals(run: RunHandle, connection: OpencodeConnection): () => void {
+  let interrupts = 0
+  const onSigint = (sig: NodeJS.Signals) => {
+    interrupts++
+    if (interrupts === 1) {
+      // A run that cannot stop in time (an agent stuck in a tool) must not keep the process, or the server, alive:
+      // exiting runs the server's exit hook, and the journal already holds every finished agent.
+      // On a server ocdw did not start, nothing of ours is left behind, but its sessions must be aborted there
+      // first: that may take until their next tool call or the end of their model turn (a second Ctrl-C quits).
+      setTimeout(() => process.exit(EXIT.stopped), connection.spawned ? SIGNAL_DEADLINE_MS : EXTERNAL_STOP_DEADLINE_MS).unref()
+      // After SIGHUP there is no terminal to write to any more: stop quietly.
+      if (sig !== 'SIGHUP') process.stderr.write('\nocdw: stopping the run (Ctrl-C again to quit at once; `ocdw resume` continues it)\n')
+      try {
+        run.send({ type: 'STOP' })
+      } catch {
+        /* already ending */
+      }
+    } else process.exit(EXIT.stopped)
+  }
+  process.on('SIGINT', onSigint)
+  process.on('SIGTERM', onSigint)
+  process.on('SIGHUP', onSigint)
+  return () => {
+    process.off('SIGINT', onSigint)
+    process.off('SIGTERM', onSigint)
+    process.off('SIGHUP', onSigint)
   }
 }
 
@@ -196,22 +203,16 @@ export function printSummary(summary: RunSummary, json?: boolean, quiet?: boolea
     return
   }
   if (quiet) {
-    if (summary.status === 'completed') process.stdout.write((typeof summary.result === 'string' ? summary.result : JSON.stringify(summary.result, null, 2)) + '\n')
+    if (summary.status === 'completed') process.stdout.write(resultText(summary.result) + '\n')
     else process.stderr.write(`ocdw: run ${summary.runId} ${summary.status}${summary.error ? `: ${summary.error}` : ''}\n`)
     return
   }
-  const a = summary.agents
   const err = process.stderr
-  err.write(
-    `ocdw: run ${summary.runId} ${summary.status} in ${fmtElapsed(summary.elapsedMs)}: ${a.done}/${a.total} agents done` +
-      `${a.failed ? `, ${a.failed} failed` : ''}${a.stopped ? `, ${a.stopped} stopped` : ''}${a.cached ? `, ${a.cached} from the journal` : ''}` +
-      `, ${fmtTokens(summary.tokens.total)} tokens\n`,
-  )
+  err.write(`ocdw: ${summaryLine(summary)}\n`)
   if (summary.error) err.write(`ocdw: ${sanitizeForTerminal(summary.error)}\n`)
   if (summary.status === 'completed') {
-    const r = summary.result
     // The result holds agent text: printed without terminal controls (--json carries it exactly, escaped).
-    process.stdout.write(sanitizeForTerminal(typeof r === 'string' ? r : JSON.stringify(r, null, 2)) + '\n')
+    process.stdout.write(sanitizeForTerminal(resultText(summary.result)) + '\n')
   }
   err.write(`ocdw: report: ${summary.runDir}/report.md\n`)
 }

@@ -131,14 +131,5 @@ export interface RunSummary {
   runDir: string
 }
 
-/**
- * Control commands: what the TUI keys, `ocdw stop/pause/restart`, the plugin's workflow_control and the control
- * channel send. They are the workflow actor's own events, nothing else.
- */
-export type ControlCommand =
-  | { type: 'STOP' }
-  | { type: 'PAUSE' }
-  | { type: 'RESUME' }
-  | { type: 'STOP_AGENT'; key: string }
-  | { type: 'RESTART_AGENT'; key: string }
-  | { type: 'PERMISSION_REPLY'; key: string; requestId: string; reply: 'once' | 'always' | 'reject' }
+/** Control commands: the workflow actor's own events, declared once as a zod schema in control-command.ts. */
+export type { ControlCommand } from './control-command.js'

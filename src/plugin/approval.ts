@@ -3,17 +3,16 @@
 // file holding the full script; the request's metadata carries the same plus the full text. "Always" is keyed on
 // the script's sha256, never on meta.name (which the model chooses): a different script with the same name asks
 // again.
-import { createHash } from 'node:crypto'
 import { existsSync, lstatSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ToolContext } from '@opencode-ai/plugin'
 import { estimateAgents } from '../script/estimate.js'
 import type { ScriptMeta } from '../script/meta.js'
-import { hasConsent } from '../store/consent.js'
+import { approvedWithoutAsking, scriptHash, type ApprovalMode } from '../usecases/approval-policy.js'
 import { writeFileAtomic } from '../store/atomic.js'
 import { sanitizeLine } from '../machines/sanitize.js'
 
-export type PluginMode = 'default' | 'auto' | 'bypass'
+export type PluginMode = ApprovalMode
 
 export interface ApprovalRequest {
   projectDir: string
@@ -30,9 +29,7 @@ export interface ApprovalOutcome {
   scriptFile?: string
 }
 
-export function scriptHash(source: string): string {
-  return createHash('sha256').update(source).digest('hex')
-}
+export { scriptHash }
 
 /**
  * The permission pattern of one script. OpenCode's TUI shows it in the "Allow always" confirmation, so it reads as a
@@ -82,8 +79,9 @@ export type Notify = (title: string, message: string, durationMs?: number) => Pr
 export async function approveInOpencode(mode: PluginMode, ctx: ToolContext, r: ApprovalRequest, notify?: Notify): Promise<ApprovalOutcome> {
   const hash = scriptHash(r.source)
   const scriptFile = writeScriptForReview(r.projectDir, r.meta.name, hash, r.source)
-  if (mode === 'bypass') return { scriptHash: hash, how: 'bypass', scriptFile }
-  if (hasConsent({ projectDir: r.projectDir, name: r.meta.name, scriptHash: hash })) return { scriptHash: hash, how: 'consent', scriptFile }
+  // The same policy as the CLI's; "always" in OpenCode's own prompt is OpenCode's to remember (keyed on the hash).
+  const without = approvedWithoutAsking(mode, { projectDir: r.projectDir, name: r.meta.name, source: r.source })
+  if (without) return { scriptHash: hash, how: without, scriptFile }
   const summary = approvalSummary(r, scriptFile ?? '')
   // The tool call's title is what OpenCode shows next to its permission prompt (the TUI shows no request metadata).
   ctx.metadata({ title: summary, metadata: { approval: summary, ...(scriptFile ? { scriptFile } : {}) } })

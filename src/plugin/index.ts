@@ -31,7 +31,7 @@ export const OcdwPlugin: Plugin = async (input: PluginInput, options?: PluginOpt
       }
     },
     async 'chat.message'(msg, output) {
-      const text = output.parts.map((p: any) => (p.type === 'text' ? p.text : '')).join(' ')
+      const text = output.parts.map((p) => (p.type === 'text' ? p.text : '')).join(' ')
       ultracode.observe(msg.sessionID, text)
     },
     async 'experimental.chat.system.transform'(inp, output) {

@@ -4,6 +4,7 @@
 import type { AgentView, RunView } from '../machines/run-view.js'
 import type { RunSummary } from '../machines/types.js'
 import { readAgentFile } from '../store/agent-file.js'
+import { outcomeLine, resultText } from '../usecases/run-summary.js'
 
 const MAX_LISTED = 30
 const MAX_RESULT_CHARS = 20_000
@@ -12,9 +13,7 @@ function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}… (${text.length - max} more characters in the run directory)` : text
 }
 
-function show(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value, null, 2) ?? 'undefined'
-}
+const show = resultText
 
 /** Failed agents, each with its reason, at most MAX_LISTED lines plus a count of the rest. */
 export function failureLines(agents: AgentView[]): string[] {
@@ -38,11 +37,7 @@ export function diagnosticLines(view: RunView | undefined): string[] {
 }
 
 export function describeOutcome(s: RunSummary, view?: RunView, notes: string[] = []): string {
-  const a = s.agents
-  const lines = [
-    `ocdw run ${s.runId}: ${s.status} — ${a.done}/${a.total} agents done${a.failed ? `, ${a.failed} failed` : ''}${a.stopped ? `, ${a.stopped} stopped` : ''}${a.cached ? `, ${a.cached} from the journal` : ''}; ${s.tokens.total} tokens; ${Math.round(s.elapsedMs / 1000)}s.`,
-    ...notes,
-  ]
+  const lines = [outcomeLine(s), ...notes]
   if (s.error) lines.push(`Error: ${s.error}`)
   lines.push(...failureLines(view?.agents ?? []), ...diagnosticLines(view))
   if (s.status !== 'completed') lines.push(`Resume it with the workflow tool (resumeFromRunId: "${s.runId}") or \`ocdw resume ${s.runId}\`.`)

@@ -5,8 +5,9 @@ import { fetchLiveView, sendControl } from '../actors/control-client.js'
 import { isLive, lastWriteAt, listRunFacts, loadRunView } from '../actors/run-reader.js'
 import { runFacts } from '../machines/run-facts.js'
 import { listAllWorkflows } from '../actors/workflow-lookup.js'
-import { agentTotals, type AgentView } from '../machines/run-view.js'
+import { agentTotals } from '../machines/run-view.js'
 import { totalTokens } from '../machines/tokens.js'
+import { resolveAgentRef } from '../machines/agent-ref.js'
 import type { ControlCommand } from '../machines/types.js'
 import { findRun, listRuns } from '../store/runs.js'
 import type { PluginRuntime } from './run-tool.js'
@@ -66,8 +67,10 @@ export function workflowControlTool(rt: PluginRuntime): ToolDefinition {
       let key: string | undefined
       if (a.action === 'stop_agent' || a.action === 'restart_agent') {
         if (!a.agent) throw new Error(`The ${a.action} action needs the agent's key or label (workflow_status with the run id lists them).`)
-        const agents = local ? local.view().agents : (await fetchLiveView(dir)).agents
-        key = agentKeyOf(agents, a.agent, runId)
+        const view = local ? local.view() : await fetchLiveView(dir)
+        const ref = resolveAgentRef(view, a.agent, 'workflow_status with the run id lists its agents')
+        if (ref.error !== undefined) throw new Error(ref.error)
+        key = ref.key
       }
       const command = toCommand(a.action, key)
       if (local) local.send(command)
@@ -94,19 +97,6 @@ function newestLiveRun(rt: PluginRuntime, projectDir: string, sessionID: string)
   const live = listRuns(projectDir).find((r) => isLive(r.dir))
   if (live) return live.run.id
   throw new Error('No ocdw run is live in this project, so there is nothing to control; workflow_status lists the runs, and the workflow tool resumes one (resumeFromRunId).')
-}
-
-/** An agent by key, or by label when exactly one agent carries it (the running one wins among several). */
-function agentKeyOf(agents: AgentView[], which: string, runId: string): string {
-  if (agents.some((x) => x.key === which)) return which
-  const named = agents.filter((x) => x.label === which)
-  const active = named.filter((x) => x.status === 'running' || x.status === 'queued')
-  if (named.length === 1) return named[0].key
-  if (active.length === 1) return active[0].key
-  if (named.length === 0) {
-    throw new Error(`Run ${runId} has no agent with key or label "${which}"; workflow_status with the run id lists its agents.`)
-  }
-  throw new Error(`Several agents of run ${runId} are labelled "${which}" (${named.map((x) => x.key).join(', ')}); give the agent's key instead.`)
 }
 
 function toCommand(action: string, key?: string): ControlCommand {

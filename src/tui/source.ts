@@ -1,16 +1,13 @@
 // Where the TUI gets its data and sends its keys: the `TuiSource` interface, and the disk source that reads a project's
 // runs (run.json, view.json/journal) and follows live runs over their control channel. The app only talks to this
 // interface, so it can be driven by an in-memory fake in tests and smoke runs.
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { fetchLiveView, sendControl, watchLive } from '../actors/control-client.js'
 import { isLive, listRunsWithStatus, loadRunView } from '../actors/run-reader.js'
 import { listStartingRuns } from '../actors/starting-run.js'
 import { agentTotals, applyEvent, type RunView } from '../machines/run-view.js'
 import { totalTokens } from '../machines/tokens.js'
 import type { ControlCommand } from '../machines/types.js'
-import { parseScript } from '../script/meta.js'
-import { saveWorkflow } from '../store/saved-workflows.js'
+import { saveRunAsWorkflow } from '../usecases/save-run.js'
 import type { RunListItem } from './view-model.js'
 
 export interface TuiSource {
@@ -58,7 +55,7 @@ export function createDiskSource(projectDir: string): TuiSource {
     async control(dir, command) {
       await sendControl(dir, command)
     },
-    save: async (dir, name, personal) => saveRunAsWorkflow(projectDir, dir, name, personal),
+    save: async (dir, name, personal) => `${saveRunAsWorkflow({ projectDir, runDir: dir, name, personal }).message}.`,
     now: () => Date.now(),
   }
 }
@@ -164,16 +161,4 @@ function watchRunView(dir: string, watched: Map<string, RunView>, onView: (view:
     if (timer) clearTimeout(timer)
     unsubscribe?.()
   }
-}
-
-function saveRunAsWorkflow(projectDir: string, dir: string, name: string, personal: boolean): string {
-  const source = readFileSync(join(dir, 'script.js'), 'utf8')
-  let description: string | undefined
-  try {
-    description = parseScript(source).meta.description
-  } catch {
-    description = undefined
-  }
-  const saved = saveWorkflow({ projectDir, name, source, description, personal })
-  return `Saved ${name} to ${saved.path}; run it with \`ocdw run --name ${name}\` or /${name} in OpenCode.`
 }

@@ -96,7 +96,7 @@ describe('the ocdw plugin controls, resumes and disposes runs in the real OpenCo
   }
 
   beforeAll(async () => {
-    sb = makeSandbox('ocdw-plugin-more-')
+    sb = makeSandbox('ocdw-plugin-control-')
     logFile = join(sb.root, 'offline-model.log')
     tb = await startOfflineTestbed({ projectDir: sb.project, rules: RULES, logFile, plugins: [PLUGIN_URL] })
     // The TUI toasts the plugin shows are bus events: watch them on the server's event stream.
