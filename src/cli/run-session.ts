@@ -105,12 +105,16 @@ export async function runSession(o: SessionOptions): Promise<number> {
     throw err
   }
   let inspector: { stop(): void } | undefined
+  let signals: ReturnType<typeof stopOnSignals> | undefined
   try {
     const inspection = o.inspect ? await startInspection() : undefined
     inspector = inspection?.bridge
     const inspect = inspection?.inspect
     const parent = createRunParentSession(connection.client, o.projectDir)
     ;(connection.executor as { useParentSession?: (id: () => Promise<string | undefined>) => void }).useParentSession?.(parent.id)
+    // Signals are caught from before the run starts: its control socket dir exists before startRun returns, and a
+    // signal's default action would end the process without the exit hooks that remove it.
+    signals = stopOnSignals(connection)
     const run = await startRun({
       projectDir: o.projectDir,
       script: o.script,
@@ -131,9 +135,10 @@ export async function runSession(o: SessionOptions): Promise<number> {
     o.onStarted?.(run, connection)
     if (!o.quiet) process.stderr.write(`ocdw: run ${run.runId} (${run.runDir})\n`)
     const stopProgress = attachProgress({ events: run.events, view: run.view, quiet: o.quiet })
-    const offSignals = stopOnSignals(run, connection)
+    signals.attach(run)
     const summary = await run.done
-    offSignals()
+    signals.off()
+    signals = undefined
     stopProgress()
     inspect?.stop()
     const warning = await parent.finish(summary, o.sessions ?? 'keep')
@@ -141,6 +146,7 @@ export async function runSession(o: SessionOptions): Promise<number> {
     printSummary(summary, o.json, o.quiet)
     return exitCodeFor(summary)
   } finally {
+    signals?.off()
     inspector?.stop()
     // The result is printed: do not make the user wait for OpenCode's shutdown (its watchdog bounds and finishes it).
     // A server ocdw did not start outlives us: its stopped sessions are aborted before we leave (connection.stop()).
@@ -158,11 +164,19 @@ async function startInspection(): Promise<{ bridge: { stop(): void }; inspect: R
 }
 
 /**
- * Ctrl-C (SIGINT), SIGTERM and SIGHUP (terminal closed) send STOP to the run; a second one quits at once. Returns
- * the function that takes the handlers off again.
+ * Ctrl-C (SIGINT), SIGTERM and SIGHUP (terminal closed) send STOP to the run; a second one quits at once. A signal
+ * that comes before the run is attached stops it as soon as it is. `off` takes the handlers off again.
  */
-function stopOnSignals(run: RunHandle, connection: OpencodeConnection): () => void {
+function stopOnSignals(connection: OpencodeConnection): { attach(run: RunHandle): void; off(): void } {
   let interrupts = 0
+  let run: RunHandle | undefined
+  const stop = () => {
+    try {
+      run?.send({ type: 'STOP' })
+    } catch {
+      /* already ending */
+    }
+  }
   const onSigint = (sig: NodeJS.Signals) => {
     interrupts++
     if (interrupts === 1) {
@@ -173,20 +187,22 @@ function stopOnSignals(run: RunHandle, connection: OpencodeConnection): () => vo
       setTimeout(() => process.exit(EXIT.stopped), connection.spawned ? SIGNAL_DEADLINE_MS : EXTERNAL_STOP_DEADLINE_MS).unref()
       // After SIGHUP there is no terminal to write to any more: stop quietly.
       if (sig !== 'SIGHUP') process.stderr.write('\nocdw: stopping the run (Ctrl-C again to quit at once; `ocdw resume` continues it)\n')
-      try {
-        run.send({ type: 'STOP' })
-      } catch {
-        /* already ending */
-      }
+      stop()
     } else process.exit(EXIT.stopped)
   }
   process.on('SIGINT', onSigint)
   process.on('SIGTERM', onSigint)
   process.on('SIGHUP', onSigint)
-  return () => {
-    process.off('SIGINT', onSigint)
-    process.off('SIGTERM', onSigint)
-    process.off('SIGHUP', onSigint)
+  return {
+    attach(r) {
+      run = r
+      if (interrupts > 0) stop()
+    },
+    off() {
+      process.off('SIGINT', onSigint)
+      process.off('SIGTERM', onSigint)
+      process.off('SIGHUP', onSigint)
+    },
   }
 }
 
