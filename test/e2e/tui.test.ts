@@ -9,7 +9,8 @@ import { BIN, makeSandbox, parseJsonOut, type Sandbox } from '../support/cli.js'
 
 const AGENTS = 8
 // item 0 makes three tool rounds (4 model calls at 3 s), so it is reliably running while the test drills into it;
-// the others answer in one 3 s call, two at a time.
+// the others answer in one 3 s call, two at a time, except the last, which never answers while the test runs: the
+// run stays live (pausable, never completed) however slowly a loaded machine gets through the steps.
 const SCRIPT = `export const meta = { name: 'slow', phases: [{ title: 'Work' }] }
 const out = await parallel(Array.from({ length: ${AGENTS} }, (_, i) => () => agent('slow item ' + i, { label: 'item ' + i })))
 return out.filter(Boolean).length
@@ -22,6 +23,7 @@ const RULES = {
       reply: { tools: [{ name: 'glob', args: { pattern: '*.js' } }] },
       then: [{ tools: [{ name: 'glob', args: { pattern: '*.json' } }] }, { tools: [{ name: 'glob', args: { pattern: '*.md' } }] }, { text: 'item 0 done' }],
     },
+    { match: `^slow item ${AGENTS - 1}$`, latencyMs: 600_000, reply: { text: 'too late' } },
   ],
 }
 
