@@ -1,31 +1,30 @@
 // Everything a run writes to its directory while it runs: journal lines (synchronous, before the script sees a
-// result), agents/<key>.json (async, atomic), and the throttled snapshot.json and view.json.
-import { join } from 'node:path'
+// result), agent records (agents.jsonl, batched appends), and the throttled snapshot.json and view.json.
 import { findAgent, type RunView } from '../machines/run-view.js'
 import type { AgentCall, RunStatus, RunSummary } from '../machines/types.js'
 import { writeFileAtomic } from '../store/atomic.js'
-import { writeAgentFile } from '../store/agent-file.js'
+import { openAgentStore } from '../store/agent-store.js'
 import { openJournal } from '../store/journal.js'
 import { renderReport, writeReport, writeResult } from '../store/report.js'
 import { writeRunFile, type RunFile } from '../store/run-file.js'
+import { runPaths } from '../store/run-dir.js'
 import { createSnapshotWriter } from '../store/snapshot.js'
 import type { SettledEvent } from './script-host.js'
-
-export const VIEW_FILE = 'view.json'
 
 /** A snapshot or view write that fails in a timer (disk full, the run dir gone) is reported through `onWriteError`
  *  with a sentence (the runtime fails the run with it, as with a journal write) instead of crashing the process. */
 export function createRunRecorder(o: { runDir: string; run: RunFile; throttleMs?: number; onWriteError?: (message: string) => void }) {
   const journal = openJournal(o.runDir)
+  const paths = runPaths(o.runDir)
   const throttleMs = o.throttleMs ?? 1000
   const writeFailed = (what: string) => (err: Error) =>
     o.onWriteError?.(
       `Could not write the run's ${what} in ${o.runDir} (${(err as NodeJS.ErrnoException).code ?? err.message}); free disk space or fix the directory, then \`ocdw resume\` the run: agents already journaled will not run again.`,
     )
   const snapshots = createSnapshotWriter(o.runDir, { throttleMs, onError: writeFailed('snapshot') })
+  const agents = openAgentStore(o.runDir, { onError: writeFailed('agent records') })
   let dirty: { getSnapshot: () => unknown; view: RunView } | undefined
   let timer: NodeJS.Timeout | undefined
-  const pendingWrites = new Set<Promise<unknown>>()
 
   // The persisted snapshot is computed only when the throttle fires: serialising 10,000 children per transition
   // would make the runtime quadratic.
@@ -40,7 +39,7 @@ export function createRunRecorder(o: { runDir: string; run: RunFile; throttleMs?
     const t0 = performance.now()
     try {
       snapshots.write(getSnapshot())
-      writeFileAtomic(join(o.runDir, VIEW_FILE), JSON.stringify(view), { durable: false })
+      writeFileAtomic(paths.view, JSON.stringify(view), { durable: false })
     } catch (err) {
       writeFailed('snapshot and view')(err as Error)
     }
@@ -58,7 +57,7 @@ export function createRunRecorder(o: { runDir: string; run: RunFile; throttleMs?
     },
     agentSettled(key: string, call: AgentCall | undefined, settled: SettledEvent, view: RunView): void {
       const agent = findAgent(view, key)
-      const write = writeAgentFile(o.runDir, key, {
+      agents.append({
         key,
         prompt: call?.prompt ?? agent?.prompt ?? '',
         options: call?.opts ?? {},
@@ -74,22 +73,23 @@ export function createRunRecorder(o: { runDir: string; run: RunFile; throttleMs?
         attempt: agent?.attempt ?? 1,
         startedAt: agent?.startedAt,
         endedAt: Date.now(),
-      } as never)
-      const p = Promise.resolve(write).catch(() => undefined)
-      pendingWrites.add(p)
-      p.finally(() => pendingWrites.delete(p))
+      })
     },
     async finish(f: { summary: RunSummary; view: RunView; snapshot: unknown; result: unknown; status: RunStatus; error?: string; endedAt: number }): Promise<void> {
       if (timer) clearTimeout(timer)
       timer = undefined
       dirty = undefined
-      await Promise.all(pendingWrites)
+      try {
+        agents.close()
+      } catch (err) {
+        writeFailed('agent records')(err as Error)
+      }
       // The snapshot and view are conveniences (the journal and run.json are the record): a failure here is said, and
       // run.json, result.json and report.md are still written.
       try {
         snapshots.write(f.snapshot)
         await snapshots.flush()
-        writeFileAtomic(join(o.runDir, VIEW_FILE), JSON.stringify(f.view))
+        writeFileAtomic(paths.view, JSON.stringify(f.view))
       } catch (err) {
         writeFailed('snapshot and view')(err as Error)
       }

@@ -1,9 +1,9 @@
 // `ocdw save <runId> --name <name> [--personal] [--force]`: the run's script becomes a saved workflow (and `/<name>`
 // inside OpenCode).
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import type { Command } from 'commander'
 import { parseScript } from '../script/meta.js'
+import { runPaths } from '../store/run-dir.js'
 import { findRun } from '../store/runs.js'
 import { saveWorkflow } from '../store/saved-workflows.js'
 
@@ -18,7 +18,7 @@ export function registerSave(program: Command): void {
     .action((runId: string, flags: { name: string; personal?: boolean; force?: boolean }) => {
       const projectDir = process.cwd()
       const { dir } = findRun(projectDir, runId)
-      const source = readFileSync(join(dir, 'script.js'), 'utf8')
+      const source = readFileSync(runPaths(dir).script, 'utf8')
       const parsed = parseScript(source)
       const saved = saveWorkflow({ projectDir, name: flags.name, source, description: parsed.meta.description, personal: flags.personal, force: flags.force })
       process.stdout.write(

@@ -11,6 +11,7 @@ import { startRun, type RunHandle } from '../actors/runtime.js'
 import { findWorkflow, workflowResolver } from '../actors/workflow-lookup.js'
 import { parseScript } from '../script/meta.js'
 import { findRun, listRuns } from '../store/runs.js'
+import { runPaths } from '../store/run-dir.js'
 import { isLive } from '../actors/run-reader.js'
 import { join } from 'node:path'
 import { approveInOpencode, type PluginMode } from './approval.js'
@@ -178,7 +179,7 @@ export function resumableRunId(rt: Pick<PluginRuntime, 'live'>, projectDir: stri
 }
 
 function readRunScript(projectDir: string, runId: string): string {
-  const path = join(findRun(projectDir, runId).dir, 'script.js')
+  const path = runPaths(findRun(projectDir, runId).dir).script
   try {
     return readFileSync(path, 'utf8')
   } catch {

@@ -2,13 +2,13 @@
 // runs (run.json, view.json/journal) and follows live runs over their control channel. The app only talks to this
 // interface, so it can be driven by an in-memory fake in tests and smoke runs.
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { fetchLiveView, sendControl, watchLive } from '../actors/control-client.js'
 import { isLive, listRunsWithStatus, loadRunView } from '../actors/run-reader.js'
 import { listStartingRuns } from '../actors/starting-run.js'
 import { agentTotals, applyEvent, totalTokens, type RunView } from '../machines/run-view.js'
 import type { ControlCommand } from '../machines/types.js'
 import { parseScript } from '../script/meta.js'
+import { runPaths } from '../store/run-dir.js'
 import { saveWorkflow } from '../store/saved-workflows.js'
 import type { RunListItem } from './view-model.js'
 
@@ -155,7 +155,7 @@ export function createDiskSource(projectDir: string): TuiSource {
     },
 
     async save(dir, name, personal) {
-      const source = readFileSync(join(dir, 'script.js'), 'utf8')
+      const source = readFileSync(runPaths(dir).script, 'utf8')
       let description: string | undefined
       try {
         description = parseScript(source).meta.description
