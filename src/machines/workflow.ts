@@ -137,6 +137,9 @@ export const workflowMachine = setup({
         context.running.push(key)
         tracked.status = 'running'
         enqueue.sendTo(phaseId(tracked.call.phase), { type: 'PHASE.AGENT', from: 'queued', to: 'running' })
+        // The agent's actor exists only while it holds a slot: XState copies the children map on every spawn and
+        // stop, so a child per queued agent made each agent cost O(agents waiting) (bench/scale.mjs).
+        enqueue.spawnChild('agent', { id: key, input: { call: tracked.call, attempt: tracked.attempt } })
         enqueue.sendTo(key, { type: 'START' })
         enqueue.emit({ type: 'agent.started', key, attempt: tracked.attempt })
       }
@@ -256,7 +259,6 @@ export const workflowMachine = setup({
               const attempt = existing ? existing.attempt + 1 : 1
               context.agents[call.key] = { call, attempt, status: 'queued' }
               context.waiting.push(call.key)
-              enqueue.spawnChild('agent', { id: call.key, input: { call, attempt } })
               enqueue.sendTo(phaseId(call.phase), { type: 'PHASE.AGENT', from: existing?.status, to: 'queued' })
               enqueue.emit({ type: 'agent.queued', key: call.key, label: call.opts.label ?? call.key, phase: call.phase, prompt: call.prompt, model: call.opts.model })
             }),
@@ -285,7 +287,9 @@ export const workflowMachine = setup({
         STOP_AGENT: {
           actions: enqueueActions(({ context, event, enqueue }) => {
             const tracked = context.agents[event.key]
-            if (tracked && (tracked.status === 'queued' || tracked.status === 'running')) enqueue.sendTo(event.key, { type: 'STOP' })
+            if (tracked?.status === 'running') enqueue.sendTo(event.key, { type: 'STOP' })
+            // A queued agent has no actor yet (pump spawns it): it settles as stopped here.
+            else if (tracked?.status === 'queued') enqueue.raise({ type: 'AGENT.FINISHED', key: event.key, attempt: tracked.attempt, status: 'stopped' })
           }),
         },
         RESTART_AGENT: {
@@ -376,6 +380,8 @@ export function reconcileSnapshot<T>(
   }
   ctx.running = ctx.running.filter((k) => !completed.has(k))
   ctx.waiting = ctx.waiting.filter((k) => !completed.has(k))
+  // A snapshot of an earlier version has an actor per waiting agent; now pump spawns one when the agent starts.
+  for (const key of ctx.waiting) if (snap.children) delete snap.children[key]
   return snap
 }
 
