@@ -2,8 +2,7 @@
 // snapshots, agent records) on the instant in-process executor, against a bare Promise loop calling the same
 // executor. The run is written to a disk, not tmpfs (BENCH_DIR to choose where). Both sides are warmed up first (the
 // runtime by a 5,000-agent run: the first run compiles the sandbox's WebAssembly, and the JIT optimises the hot paths
-// over the first few thousand agents). Prints ms/agent for
-// both, the ratio, and peak RSS.
+// over the first few thousand agents). Prints ms/agent (wall and CPU) for both, the ratio, and peak RSS.
 import { createInstantExecutor } from '../dist/actors/instant-executor.js'
 import { startRun } from '../dist/actors/runtime.js'
 import { readFileSync } from 'node:fs'
