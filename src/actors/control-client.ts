@@ -1,15 +1,16 @@
 // The control channel client: how another process (TUI, `ocdw stop`, the plugin) reaches a live run.
 import { lstatSync, readFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
-import { dirname, join } from 'node:path'
+import { dirname } from 'node:path'
 import type { RunView } from '../machines/run-view.js'
 import type { ControlCommand, RuntimeEvent } from '../machines/types.js'
-import { CONTROL_FILE, readLines, type ControlReply } from './control-protocol.js'
+import { readLines, type ControlReply } from './control-protocol.js'
+import { runPaths } from '../store/run-dir.js'
 
 /** The socket of a live run, or undefined when no process is serving it (finished or crashed). */
 export function liveSocketOf(runDir: string): string | undefined {
   try {
-    const info = JSON.parse(readFileSync(join(runDir, CONTROL_FILE), 'utf8')) as { socket: string; pid: number }
+    const info = JSON.parse(readFileSync(runPaths(runDir).control, 'utf8')) as { socket: string; pid: number }
     process.kill(info.pid, 0)
     return ownPrivateSocket(info.socket) ? info.socket : undefined
   } catch {

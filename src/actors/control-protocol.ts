@@ -48,9 +48,6 @@ export function readLines(socket: Socket, maxBytes: number, onLine: (line: strin
   })
 }
 
-/** The file in the run dir that names the socket (unix socket paths are limited to ~107 bytes, run dirs are not). */
-export const CONTROL_FILE = 'control.json'
-
 /** Longest request line the server reads (a line without a newline past this drops the connection). */
 export const MAX_LINE_BYTES = 1024 * 1024
 

@@ -2,12 +2,12 @@
 // process. Each request line becomes exactly one actor event; `watch` streams the run's events.
 import { chmodSync, rmSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
-import { join } from 'node:path'
 import type { Observable } from 'rxjs'
 import type { RunView } from '../machines/run-view.js'
 import type { ControlCommand, RuntimeEvent } from '../machines/types.js'
 import { writeFileAtomic } from '../store/atomic.js'
-import { CONTROL_FILE, ControlRequestSchema, makeSocketDir, MAX_LINE_BYTES, readLines, reclaimDeadSocketDirs } from './control-protocol.js'
+import { runPaths } from '../store/run-dir.js'
+import { ControlRequestSchema, makeSocketDir, MAX_LINE_BYTES, readLines, reclaimDeadSocketDirs } from './control-protocol.js'
 
 export interface ControlServerOptions {
   runDir: string
@@ -52,14 +52,14 @@ export async function startControlServer(options: ControlServerOptions): Promise
     throw err
   }
   server.unref()
-  writeFileAtomic(join(options.runDir, CONTROL_FILE), JSON.stringify({ socket: socketPath, pid: process.pid }) + '\n', { durable: false })
+  writeFileAtomic(runPaths(options.runDir).control, JSON.stringify({ socket: socketPath, pid: process.pid }) + '\n', { durable: false })
   return {
     socketPath,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy()
         server.close(() => resolve())
-        rmSync(join(options.runDir, CONTROL_FILE), { force: true })
+        rmSync(runPaths(options.runDir).control, { force: true })
         process.off('exit', removeDir)
         removeDir()
       }),

@@ -3,12 +3,12 @@
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
-import { join } from 'node:path'
 import { parseScript, type ParsedScript } from '../script/meta.js'
 import { refuseSymlinkedDir, writeFileAtomic } from '../store/atomic.js'
-import { completedFromJournal, JOURNAL_FILE, readJournal } from '../store/journal.js'
+import { completedFromJournal, readJournal } from '../store/journal.js'
 import { acquireLock } from '../store/lock.js'
 import { ensureRunsIgnored, newRunId, runDir as runDirOf } from '../store/paths.js'
+import { runPaths } from '../store/run-dir.js'
 import { readRunFile, writeRunFile, type RunFile } from '../store/run-file.js'
 import { findRun } from '../store/runs.js'
 import { readSnapshot } from '../store/snapshot.js'
@@ -45,7 +45,7 @@ async function openNew(o: StartRunOptions): Promise<OpenedRun> {
   const parsed = parseScript(o.script)
   const runId = newRunId(new Date(), () => randomBytes(8).readBigUInt64BE().toString(36).slice(0, 6).padStart(6, '0'))
   const runDir = runDirOf(o.projectDir, runId)
-  mkdirSync(join(runDir, 'agents'), { recursive: true })
+  mkdirSync(runDir, { recursive: true })
   ensureRunsIgnored(o.projectDir)
   const lock = await acquireLock(runDir)
   const options = {
@@ -67,7 +67,7 @@ async function openNew(o: StartRunOptions): Promise<OpenedRun> {
     totals: emptyTotals(),
     ...(o.approved ? { approved: o.approved } : {}),
   } as RunFile
-  writeFileAtomic(join(runDir, 'script.js'), o.script)
+  writeFileAtomic(runPaths(runDir).script, o.script)
   writeRunFile(runDir, runFile)
   return { runId, runDir, parsed, args: o.args, options, cached: new Map(), edited: false, runFile, problems: [], release: () => lock.release() }
 }
@@ -79,7 +79,7 @@ async function openExisting(o: StartRunOptions, runIdOrPrefix: string): Promise<
   const lock = await acquireLock(runDir)
   try {
     const runFile = readRunFile(runDir)
-    const original = readFileSync(join(runDir, 'script.js'), 'utf8')
+    const original = readFileSync(runPaths(runDir).script, 'utf8')
     // Edit, then resume: the edited script replaces script.js (the previous one is kept beside it).
     const edited = o.script !== undefined && o.script !== original
     const source = edited ? o.script! : original
@@ -101,8 +101,8 @@ async function openExisting(o: StartRunOptions, runIdOrPrefix: string): Promise<
         ? reconcileSnapshot(snap.snapshot, new Set(cached.keys()), { concurrency: options.concurrency, maxAgents: options.maxAgents, budgetTotal: options.budget })
         : undefined
     if (edited) {
-      writeFileAtomic(join(runDir, 'script.previous.js'), original)
-      writeFileAtomic(join(runDir, 'script.js'), source)
+      writeFileAtomic(runPaths(runDir).previousScript, original)
+      writeFileAtomic(runPaths(runDir).script, source)
     }
     const now = Date.now()
     const resumed: RunFile = {
@@ -142,7 +142,7 @@ function elapsedBefore(runDir: string, run: RunFile): number {
   let end = run.endedAt
   if (end === undefined) {
     try {
-      end = statSync(join(runDir, JOURNAL_FILE)).mtimeMs
+      end = statSync(runPaths(runDir).journal).mtimeMs
     } catch {
       end = run.resumedAt ?? run.startedAt
     }

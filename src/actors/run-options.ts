@@ -54,3 +54,10 @@ export function defaultConcurrency(): number {
 }
 
 export const DEFAULT_MAX_AGENTS = 1000
+
+/** The script's total VM time: 30 s, or 1 ms per agent the run may have when that is more. Resolving each agent's
+ *  promise runs in the VM (~0.1-0.3 ms), so a run raised to 100,000 agents would pass 30 s on bookkeeping alone; a
+ *  single stretch without awaiting still stops at 30 s (an endless loop is caught as soon as before). */
+export function scriptCpuLimits(maxAgents: number): { cpuMs: number; sliceMs: number } | undefined {
+  return maxAgents > 30_000 ? { cpuMs: maxAgents, sliceMs: 30_000 } : undefined
+}

@@ -1,15 +1,14 @@
 // Reading a run for the surfaces (`ocdw ls/show`, the TUI, the plugin): a live run answers over its control channel,
 // a finished one from view.json, a crashed one (no view.json) from its journal.
 import { existsSync, readFileSync, statSync } from 'node:fs'
-import { join } from 'node:path'
 import { applyEvent, emptyRunView, parseRunView, type RunView } from '../machines/run-view.js'
 import { runFacts, type RunFacts } from '../machines/run-facts.js'
 import { ZERO_TOKENS } from '../machines/tokens.js'
-import { JOURNAL_FILE, readJournal } from '../store/journal.js'
+import { readJournal } from '../store/journal.js'
 import { readRunFile, type RunFile } from '../store/run-file.js'
+import { runPaths } from '../store/run-dir.js'
 import { listRuns } from '../store/runs.js'
 import { fetchLiveView, liveSocketOf } from './control-client.js'
-import { VIEW_FILE } from './run-recorder.js'
 
 export function isLive(runDir: string): boolean {
   return liveSocketOf(runDir) !== undefined
@@ -54,8 +53,9 @@ function listed(dir: string, run: RunFile, live: boolean, view: RunView | undefi
 function diskView(dir: string, run: RunFile, live: boolean): RunView | undefined {
   try {
     // A live run's view.json is its process's own view (throttled): its status is current, not a crash's leftover.
-    if (live) return parseRunView(readFileSync(join(dir, VIEW_FILE), 'utf8'))
-    return existsSync(join(dir, VIEW_FILE)) || existsSync(join(dir, JOURNAL_FILE)) ? readViewFromDisk(dir, run) : undefined
+    const paths = runPaths(dir)
+    if (live) return parseRunView(readFileSync(paths.view, 'utf8'))
+    return existsSync(paths.view) || existsSync(paths.journal) ? readViewFromDisk(dir, run) : undefined
   } catch {
     return undefined
   }
@@ -64,7 +64,7 @@ function diskView(dir: string, run: RunFile, live: boolean): RunView | undefined
 /** When a run last wrote its journal: where a dead run's elapsed time ends. */
 export function lastWriteAt(dir: string): number | undefined {
   try {
-    return statSync(join(dir, JOURNAL_FILE)).mtimeMs
+    return statSync(runPaths(dir).journal).mtimeMs
   } catch {
     return undefined
   }
@@ -83,7 +83,7 @@ export async function loadRunView(runDir: string): Promise<{ view: RunView; run:
 }
 
 export function readViewFromDisk(runDir: string, run: RunFile): RunView {
-  const file = join(runDir, VIEW_FILE)
+  const file = runPaths(runDir).view
   let view: RunView | undefined
   if (existsSync(file)) {
     try {

@@ -1,36 +1,75 @@
 // Everything a run writes to its directory while it runs: journal lines (synchronous, before the script sees a
-// result), agents/<key>.json (async, atomic), and the throttled snapshot.json and view.json.
-import { join } from 'node:path'
+// result), agent records (agents.jsonl, batched appends), and the throttled snapshot.json and view.json.
 import { findAgent, type RunView } from '../machines/run-view.js'
 import type { AgentCall, RunStatus, RunSummary } from '../machines/types.js'
 import { writeFileAtomic } from '../store/atomic.js'
-import { writeAgentFile } from '../store/agent-file.js'
+import { openAgentStore, type AgentRecord } from '../store/agent-store.js'
 import { openJournal } from '../store/journal.js'
 import { renderReport, writeReport, writeResult } from '../store/report.js'
 import { writeRunFile, type RunFile } from '../store/run-file.js'
+import { runPaths } from '../store/run-dir.js'
 import { createSnapshotWriter } from '../store/snapshot.js'
 import type { AgentOutcome } from '../machines/workflow-events.js'
 
-export const VIEW_FILE = 'view.json'
+/** The record of one settled agent, from its call (or, for an agent restored from a snapshot, the view's entry). */
+function agentRecordOf(key: string, call: AgentCall | undefined, settled: AgentOutcome, view: RunView): AgentRecord {
+  const agent = findAgent(view, key)
+  return {
+    key,
+    prompt: call?.prompt ?? agent?.prompt ?? '',
+    options: call?.opts ?? {},
+    phase: call?.phase ?? agent?.phase ?? '',
+    label: call?.opts.label ?? agent?.label ?? key,
+    sessionId: settled.sessionId ?? agent?.sessionId,
+    status: settled.status,
+    tokens: agent?.tokens,
+    cost: agent?.cost,
+    tools: agent?.tools ?? [],
+    result: settled.result ?? null,
+    error: settled.error,
+    attempt: agent?.attempt ?? 1,
+    startedAt: agent?.startedAt,
+    endedAt: Date.now(),
+  }
+}
 
-/** A snapshot or view write that fails in a timer (disk full, the run dir gone) is reported through `onWriteError`
- *  with a sentence (the runtime fails the run with it, as with a journal write) instead of crashing the process. */
-export function createRunRecorder(o: { runDir: string; run: RunFile; throttleMs?: number; onWriteError?: (message: string) => void }) {
-  const journal = openJournal(o.runDir)
-  const throttleMs = o.throttleMs ?? 1000
-  const writeFailed = (what: string) => (err: Error) =>
-    o.onWriteError?.(
-      `Could not write the run's ${what} in ${o.runDir} (${(err as NodeJS.ErrnoException).code ?? err.message}); free disk space or fix the directory, then \`ocdw resume\` the run: agents already journaled will not run again.`,
-    )
-  const snapshots = createSnapshotWriter(o.runDir, { throttleMs, onError: writeFailed('snapshot') })
+export interface RunEnd {
+  summary: RunSummary
+  view: RunView
+  snapshot: unknown
+  result: unknown
+  status: RunStatus
+  error?: string
+  endedAt: number
+}
+
+/** run.json as the run ended: its status, error and totals. */
+function endedRunFile(run: RunFile, f: RunEnd): RunFile {
+  const a = f.summary.agents
+  return {
+    ...run,
+    status: f.status,
+    endedAt: f.endedAt,
+    ...(f.error ? { error: f.error } : {}),
+    totals: {
+      agents: { total: a.total, done: a.done, failed: a.failed, stopped: a.stopped, skipped: 0, cached: a.cached },
+      tokens: f.summary.tokens,
+      cost: f.view.cost,
+    },
+  } as RunFile
+}
+
+/**
+ * snapshot.json and view.json, rewritten when the run changed, at most once per window. The persisted snapshot is
+ * computed only when the window ends (serialising every agent per transition would make the runtime quadratic), and
+ * a big run's writes take a while: the window is 20x as long as the last write took (never less than throttleMs),
+ * which keeps them under ~5% of the run's time however many agents it has.
+ */
+function createThrottledState(runDir: string, throttleMs: number, writeFailed: (what: string) => (err: Error) => void) {
+  const snapshots = createSnapshotWriter(runDir, { throttleMs, onError: writeFailed('snapshot') })
+  const viewFile = runPaths(runDir).view
   let dirty: { getSnapshot: () => unknown; view: RunView } | undefined
   let timer: NodeJS.Timeout | undefined
-  const pendingWrites = new Set<Promise<unknown>>()
-
-  // The persisted snapshot is computed only when the throttle fires: serialising 10,000 children per transition
-  // would make the runtime quadratic.
-  // A big run's snapshot and view take a while to serialise: keep that under ~5% of the time by waiting 20x as long
-  // as the last write took before the next one (never less than throttleMs).
   let wait = throttleMs
   function flushDirty(): void {
     timer = undefined
@@ -40,15 +79,13 @@ export function createRunRecorder(o: { runDir: string; run: RunFile; throttleMs?
     const t0 = performance.now()
     try {
       snapshots.write(getSnapshot())
-      writeFileAtomic(join(o.runDir, VIEW_FILE), JSON.stringify(view), { durable: false })
+      writeFileAtomic(viewFile, JSON.stringify(view), { durable: false })
     } catch (err) {
       writeFailed('snapshot and view')(err as Error)
     }
     wait = Math.max(throttleMs, Math.min(30_000, 20 * (performance.now() - t0)))
   }
-
   return {
-    journal,
     markDirty(getSnapshot: () => unknown, view: RunView): void {
       dirty = { getSnapshot, view }
       if (!timer) {
@@ -56,55 +93,50 @@ export function createRunRecorder(o: { runDir: string; run: RunFile; throttleMs?
         timer.unref()
       }
     },
-    agentSettled(key: string, call: AgentCall | undefined, settled: AgentOutcome, view: RunView): void {
-      const agent = findAgent(view, key)
-      const write = writeAgentFile(o.runDir, key, {
-        key,
-        prompt: call?.prompt ?? agent?.prompt ?? '',
-        options: call?.opts ?? {},
-        phase: call?.phase ?? agent?.phase ?? '',
-        label: call?.opts.label ?? agent?.label ?? key,
-        sessionId: settled.sessionId ?? agent?.sessionId,
-        status: settled.status,
-        tokens: agent?.tokens,
-        cost: agent?.cost,
-        tools: agent?.tools ?? [],
-        result: settled.result ?? null,
-        error: settled.error,
-        attempt: agent?.attempt ?? 1,
-        startedAt: agent?.startedAt,
-        endedAt: Date.now(),
-      } as never)
-      const p = Promise.resolve(write).catch(() => undefined)
-      pendingWrites.add(p)
-      p.finally(() => pendingWrites.delete(p))
-    },
-    async finish(f: { summary: RunSummary; view: RunView; snapshot: unknown; result: unknown; status: RunStatus; error?: string; endedAt: number }): Promise<void> {
+    /** The final write: no more throttled ones after it. */
+    async writeFinal(snapshot: unknown, view: RunView): Promise<void> {
       if (timer) clearTimeout(timer)
       timer = undefined
       dirty = undefined
-      await Promise.all(pendingWrites)
-      // The snapshot and view are conveniences (the journal and run.json are the record): a failure here is said, and
-      // run.json, result.json and report.md are still written.
+      snapshots.write(snapshot)
+      await snapshots.flush()
+      writeFileAtomic(viewFile, JSON.stringify(view))
+    },
+  }
+}
+
+/** A snapshot, view or agent-record write that fails in a timer (disk full, the run dir gone) is reported through
+ *  `onWriteError` with a sentence (the runtime fails the run with it, as with a journal write) instead of crashing
+ *  the process. */
+export function createRunRecorder(o: { runDir: string; run: RunFile; throttleMs?: number; onWriteError?: (message: string) => void }) {
+  const journal = openJournal(o.runDir)
+  const writeFailed = (what: string) => (err: Error) =>
+    o.onWriteError?.(
+      `Could not write the run's ${what} in ${o.runDir} (${(err as NodeJS.ErrnoException).code ?? err.message}); free disk space or fix the directory, then \`ocdw resume\` the run: agents already journaled will not run again.`,
+    )
+  const state = createThrottledState(o.runDir, o.throttleMs ?? 1000, writeFailed)
+  const agents = openAgentStore(o.runDir, { onError: writeFailed('agent records') })
+
+  return {
+    journal,
+    markDirty: state.markDirty,
+    agentSettled(key: string, call: AgentCall | undefined, settled: AgentOutcome, view: RunView): void {
+      agents.append(agentRecordOf(key, call, settled, view))
+    },
+    async finish(f: RunEnd): Promise<void> {
+      // The agent records, snapshot and view are conveniences (the journal and run.json are the record): a failure
+      // here is said, and run.json, result.json and report.md are still written.
       try {
-        snapshots.write(f.snapshot)
-        await snapshots.flush()
-        writeFileAtomic(join(o.runDir, VIEW_FILE), JSON.stringify(f.view))
+        agents.close()
+      } catch (err) {
+        writeFailed('agent records')(err as Error)
+      }
+      try {
+        await state.writeFinal(f.snapshot, f.view)
       } catch (err) {
         writeFailed('snapshot and view')(err as Error)
       }
-      const a = f.summary.agents
-      const run: RunFile = {
-        ...o.run,
-        status: f.status,
-        endedAt: f.endedAt,
-        ...(f.error ? { error: f.error } : {}),
-        totals: {
-          agents: { total: a.total, done: a.done, failed: a.failed, stopped: a.stopped, skipped: 0, cached: a.cached },
-          tokens: f.summary.tokens,
-          cost: f.view.cost,
-        },
-      } as RunFile
+      const run = endedRunFile(o.run, f)
       if (f.status === 'completed') writeResult(o.runDir, f.result)
       writeReport(o.runDir, renderReport(f.view, run))
       writeRunFile(o.runDir, run)

@@ -19,9 +19,9 @@ import { resolveAgentRef, restartRefusal } from '../machines/agent-ref.js'
 import { createGovernor, loadConcurrencyConfig } from './adaptive-concurrency.js'
 import { guardJournal } from './run-journal.js'
 import { activityEvents, relayWorkflowEvent } from './workflow-relay.js'
-import type { RunHandle, StartRunOptions } from './run-options.js'
+import { scriptCpuLimits, type RunHandle, type StartRunOptions } from './run-options.js'
 
-export { DEFAULT_MAX_AGENTS, defaultConcurrency, type RunHandle, type StartRunOptions } from './run-options.js'
+export { DEFAULT_MAX_AGENTS, defaultConcurrency, scriptCpuLimits, type RunHandle, type StartRunOptions } from './run-options.js'
 
 type WorkflowActor = Actor<ReturnType<typeof provideWorkflow>>
 
@@ -154,7 +154,7 @@ function createWorkflowActor(
       concurrency.executor.run(input.call, { signal, emit: (a) => activityEvents(input.call.key, a, Date.now()).forEach(emit) }),
     ),
     script: fromPromise<unknown, unknown>(async ({ signal }) => {
-      const outcome = await runScript(parsed, { backend: host(), args: opened.args, resolveWorkflow: options.resolveWorkflow, limits: options.sandboxLimits, signal })
+      const outcome = await runScript(parsed, { backend: host(), args: opened.args, resolveWorkflow: options.resolveWorkflow, limits: { ...scriptCpuLimits(opened.options.maxAgents), ...options.sandboxLimits }, signal })
       if (outcome.status === 'failed') throw new Error(outcome.error)
       if (outcome.status === 'completed') Object.assign(script, { result: outcome.result, warnings: outcome.warnings })
       return script.result

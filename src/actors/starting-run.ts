@@ -3,13 +3,13 @@
 // once the run exists or the process ends; one whose process died (kill -9) is removed by the next reader, so a run is
 // never shown as starting for ever.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { ensureRunsIgnored, runsDir } from '../store/paths.js'
+import { join } from 'node:path'
+import { ensureRunsIgnored } from '../store/paths.js'
+import { STARTING_MARKER_PREFIX, startingMarker, workflowsStateDir } from '../store/run-dir.js'
 import { processAlive, processStartTime } from './temp-dirs.js'
 
-const PREFIX = '.starting-'
 /** Next to the runs dir, not in it (everything in runs/ is a run): `.opencode/workflows/.starting-<pid>.json`. */
-const markerDir = (projectDir: string) => dirname(runsDir(projectDir))
+const markerDir = workflowsStateDir
 
 export interface StartingRun {
   pid: number
@@ -19,7 +19,7 @@ export interface StartingRun {
 
 /** Marks this process as starting a run named `name`; the returned function (idempotent) removes the marker. */
 export function markStarting(projectDir: string, name: string): () => void {
-  const file = join(markerDir(projectDir), `${PREFIX}${process.pid}.json`)
+  const file = startingMarker(projectDir, process.pid)
   try {
     mkdirSync(markerDir(projectDir), { recursive: true })
     ensureRunsIgnored(projectDir) // the marker stays out of `git status`, like the runs
@@ -40,7 +40,7 @@ export function listStartingRuns(projectDir: string): StartingRun[] {
   const out: StartingRun[] = []
   let names: string[]
   try {
-    names = readdirSync(markerDir(projectDir)).filter((n) => n.startsWith(PREFIX))
+    names = readdirSync(markerDir(projectDir)).filter((n) => n.startsWith(STARTING_MARKER_PREFIX))
   } catch {
     return out
   }

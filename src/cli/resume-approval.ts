@@ -3,12 +3,12 @@
 // sub-workflows it names still have the hashes the user approved (recorded in run.json). Anything else is a new
 // approval, exactly like `ocdw run`.
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { approvedSetOf, sameApprovedSet, type ApprovedSet } from '../actors/approved-set.js'
 import { workflowResolver } from '../actors/workflow-lookup.js'
 import { parseScript } from '../script/meta.js'
 import { writeFileAtomic } from '../store/atomic.js'
 import { readRunFile, writeRunFile } from '../store/run-file.js'
+import { runPaths } from '../store/run-dir.js'
 import { approve, type Decision } from './approval.js'
 import type { ApprovalMode } from '../usecases/approval-policy.js'
 
@@ -26,7 +26,7 @@ export interface ResumeApproval {
 export async function approvalUnchanged(runDir: string, projectDir: string): Promise<boolean> {
   const recorded = (readRunFile(runDir) as { approved?: ApprovedSet }).approved
   if (!recorded) return false
-  const now = await approvedSetOf(readFileSync(join(runDir, 'script.js'), 'utf8'), workflowResolver(projectDir))
+  const now = await approvedSetOf(readFileSync(runPaths(runDir).script, 'utf8'), workflowResolver(projectDir))
   return sameApprovedSet(recorded, { script: now.script, workflows: now.workflows })
 }
 
@@ -36,7 +36,7 @@ export async function approvalUnchanged(runDir: string, projectDir: string): Pro
  */
 export async function approveResume(o: ResumeApproval): Promise<{ status: 'approved'; approved: ApprovedSet; source: string } | Extract<Decision, { status: 'denied' }>> {
   const runFile = readRunFile(o.runDir)
-  const scriptPath = join(o.runDir, 'script.js')
+  const scriptPath = runPaths(o.runDir).script
   const onDisk = readFileSync(scriptPath, 'utf8')
   const edited = o.script !== undefined && o.script.source !== onDisk
   const source = edited ? o.script!.source : onDisk

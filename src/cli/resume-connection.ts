@@ -4,9 +4,9 @@
 // completed run with no failed or stopped agent has nothing left to do: its recorded result is printed without
 // starting any server.
 import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import type { RunSummary } from '../machines/types.js'
 import type { RunFile } from '../store/run-file.js'
+import { runPaths } from '../store/run-dir.js'
 
 export interface ConnectionChoice {
   server?: string
@@ -30,7 +30,7 @@ export function completedSummary(runDir: string, run: RunFile): RunSummary | und
   // A completed run whose agents failed or stopped still has work a resume does again (those agents run anew).
   const a = run.totals.agents
   if (run.status !== 'completed' || a.failed > 0 || a.stopped > 0) return undefined
-  const file = join(runDir, 'result.json')
+  const file = runPaths(runDir).result
   if (!existsSync(file)) return undefined
   let result: unknown
   try {

@@ -13,7 +13,7 @@ export interface Tracked {
 
 /** The part of the workflow's context this file owns (field names kept: persisted snapshots hold them). */
 export interface AgentBook {
-  /** Every agent of the run: its call, attempt and status (the actor itself exists only while queued/running). */
+  /** Every agent of the run: its call, attempt and status (its actor exists only while it runs: pump spawns it). */
   agents: Record<string, Tracked>
   /** Keys waiting for a semaphore slot, FIFO. */
   waiting: string[]

@@ -110,7 +110,7 @@ export type RuntimeEvent =
       /** true when answered from the journal on resume (no model call). */
       cached: boolean
       error?: string
-      /** First ~200 chars of the result, for lists; the full result is in agents/<key>.json. */
+      /** First ~200 chars of the result, for lists; the full result is in the run's agents.jsonl. */
       preview?: string
       at: number
     }

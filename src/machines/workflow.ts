@@ -97,7 +97,6 @@ export const workflowMachine = setup({
       }
       if (!existing) enqueue.assign({ requested: context.requested + 1 })
       const { attempt, from } = enqueueAgent(context, call)
-      enqueue.spawnChild('agent', { id: call.key, input: { call, attempt } })
       enqueue.sendTo(phaseId(call.phase), { type: 'PHASE.AGENT', from, to: 'queued' })
       enqueue.emit(queuedOf(call))
     }),
@@ -136,6 +135,9 @@ export const workflowMachine = setup({
       if (context.paused) return
       for (const tracked of startWaiting(context, context.concurrency)) {
         enqueue.sendTo(phaseId(tracked.call.phase), { type: 'PHASE.AGENT', from: 'queued', to: 'running' })
+        // The agent's actor exists only while it holds a slot: XState copies the children map on every spawn and
+        // stop, so a child per queued agent made each agent cost O(agents waiting) (bench/scale.mjs).
+        enqueue.spawnChild('agent', { id: tracked.call.key, input: { call: tracked.call, attempt: tracked.attempt } })
         enqueue.sendTo(tracked.call.key, { type: 'START' })
         enqueue.emit({ type: 'agent.started', key: tracked.call.key, attempt: tracked.attempt })
       }
@@ -234,7 +236,10 @@ export const workflowMachine = setup({
         },
         STOP_AGENT: {
           actions: enqueueActions(({ context, event, enqueue }) => {
-            if (isActive(context.agents[event.key])) enqueue.sendTo(event.key, { type: 'STOP' })
+            const tracked = context.agents[event.key]
+            if (tracked?.status === 'running') enqueue.sendTo(event.key, { type: 'STOP' })
+            // A queued agent has no actor yet (pump spawns it): it settles as stopped here.
+            else if (tracked?.status === 'queued') enqueue.raise({ type: 'AGENT.FINISHED', key: event.key, attempt: tracked.attempt, status: 'stopped' })
           }),
         },
         RESTART_AGENT: {
@@ -311,6 +316,8 @@ export function reconcileSnapshot<T>(
   if (settings) Object.assign(ctx, settings)
   ctx.requested -= forgetCompleted(ctx, completed)
   for (const key of completed) if (snap.children) delete snap.children[key]
+  // A snapshot of an earlier version has an actor per waiting agent; now pump spawns one when the agent starts.
+  for (const key of ctx.waiting) if (snap.children) delete snap.children[key]
   return snap as T
 }
 

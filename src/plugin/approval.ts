@@ -4,12 +4,13 @@
 // the script's sha256, never on meta.name (which the model chooses): a different script with the same name asks
 // again.
 import { existsSync, lstatSync, mkdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { ToolContext } from '@opencode-ai/plugin'
 import { estimateAgents } from '../script/estimate.js'
 import type { ScriptMeta } from '../script/meta.js'
 import { approvedWithoutAsking, scriptHash, type ApprovalMode } from '../usecases/approval-policy.js'
 import { writeFileAtomic } from '../store/atomic.js'
+import { approvalsDir } from '../store/run-dir.js'
 import { sanitizeLine } from '../machines/sanitize.js'
 
 export type PluginMode = ApprovalMode
@@ -57,11 +58,9 @@ export function approvalSummary(r: ApprovalRequest, scriptFile?: string | ''): s
  * directories as symbolic links to elsewhere: then no file is written (the request's metadata still holds the text).
  */
 function writeScriptForReview(projectDir: string, name: string, hash: string, source: string): string | undefined {
-  const parts = ['.opencode', 'workflows', 'approvals']
-  let dir = projectDir
-  for (const part of parts) {
-    dir = join(dir, part)
-    if (existsSync(dir) && lstatSync(dir).isSymbolicLink()) return undefined
+  const dir = approvalsDir(projectDir)
+  for (let d = dir; d.length > projectDir.length; d = dirname(d)) {
+    if (existsSync(d) && lstatSync(d).isSymbolicLink()) return undefined
   }
   try {
     mkdirSync(dir, { recursive: true })

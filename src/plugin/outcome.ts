@@ -3,7 +3,7 @@
 // workflow_control's `result`, each agent's own output, so the model never has to read run files.
 import type { AgentView, RunView } from '../machines/run-view.js'
 import type { RunSummary } from '../machines/types.js'
-import { readAgentFile } from '../store/agent-file.js'
+import { readAgentStore } from '../store/agent-store.js'
 import { outcomeLine, resultText } from '../usecases/run-summary.js'
 
 const MAX_LISTED = 30
@@ -50,8 +50,9 @@ export function describeOutcome(s: RunSummary, view?: RunView, notes: string[] =
 export function agentResults(runDir: string, view: RunView): string {
   const budget = { left: MAX_RESULT_CHARS * 2 }
   const lines = [`ocdw run ${view.runId} (${view.name}): ${view.status}; ${view.agents.length} agents.`]
+  const records = readAgentStore(runDir)
   for (const a of view.agents) {
-    const record = readAgentFile(runDir, a.key)
+    const record = records.get(a.key)
     const head = `## ${a.label} (${a.key}) — ${a.status}`
     let body: string
     if (a.status === 'failed') body = `error: ${a.error ?? record?.error ?? 'no reason reported'}`
@@ -61,6 +62,7 @@ export function agentResults(runDir: string, view: RunView): string {
     budget.left -= body.length
     lines.push(head, body)
   }
+  records.close()
   if (view.result !== undefined) lines.push('## run result', clip(show(view.result), MAX_RESULT_CHARS))
   return lines.join('\n')
 }

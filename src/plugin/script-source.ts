@@ -6,6 +6,7 @@ import { isAbsolute, join, resolve } from 'node:path'
 import { isLive } from '../actors/run-reader.js'
 import { findWorkflow } from '../actors/workflow-lookup.js'
 import { findRun, listRuns } from '../store/runs.js'
+import { runPaths } from '../store/run-dir.js'
 
 export function loadSource(a: { script?: string; name?: string; scriptPath?: string }, projectDir: string): string {
   // scriptPath wins over script and name (Claude Code's contract).
@@ -44,7 +45,7 @@ export function resumableRunId(rt: { live: ReadonlyMap<string, unknown> }, proje
 }
 
 export function readRunScript(projectDir: string, runId: string): string {
-  const path = join(findRun(projectDir, runId).dir, 'script.js')
+  const path = runPaths(findRun(projectDir, runId).dir).script
   try {
     return readFileSync(path, 'utf8')
   } catch {

@@ -4,6 +4,7 @@
 import { closeSync, constants, fsyncSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { rename, unlink, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
+import { runPaths } from './run-dir.js'
 
 export class SymlinkRefusedError extends Error {
   readonly exitCode = 2
@@ -25,18 +26,20 @@ function refuseSymlink(path: string): void {
   }
 }
 
-/** A run dir (or its agents/ folder) that is a symlink would send every write somewhere else on disk: refuse it. */
+/** A run dir (or the agents/ folder of an older run) that is a symlink would send writes somewhere else on disk: refuse it. */
 export function refuseSymlinkedDir(dir: string): void {
-  for (const p of [dir, join(dir, 'agents')]) {
+  for (const p of [dir, runPaths(dir).legacyAgentsDir]) {
     if (isSymlink(p)) throw new SymlinkRefusedError(`Refusing to use ${p}: it is a symbolic link; remove the link and try again.`)
   }
 }
 
-/** Opens a file for appending without following a symlink at its name (O_NOFOLLOW), creating it 0644 if absent. */
-export function openAppendNoFollow(path: string): number {
+/** Opens a file for appending without following a symlink at its name (O_NOFOLLOW), creating it 0644 if absent.
+ *  `readable` opens it for reading too (to check its tail before appending). */
+export function openAppendNoFollow(path: string, o: { readable?: boolean } = {}): number {
   refuseSymlink(path)
   try {
-    return openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644)
+    const mode = o.readable ? constants.O_RDWR : constants.O_WRONLY
+    return openSync(path, mode | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
       throw new SymlinkRefusedError(`Refusing to write ${path}: it is a symbolic link; remove the link and try again.`)
@@ -46,7 +49,7 @@ export function openAppendNoFollow(path: string): number {
 }
 
 /**
- * `durable: false` skips the fsync: for files that can be rebuilt (agents/<key>.json, view.json) the rename alone
+ * `durable: false` skips the fsync: for files that can be rebuilt (view.json, control.json) the rename alone
  * keeps readers from seeing half a file, and an fsync per agent would dominate the runtime's cost.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array, o: { durable?: boolean } = {}): void {

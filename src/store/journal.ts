@@ -2,14 +2,12 @@
 // synchronously before the script sees the result, so a crash after the line is written never loses that agent.
 // Reading tolerates a truncated or corrupt line (reported, skipped): a kill -9 mid-append must not break resume.
 import { closeSync, existsSync, readFileSync, writeSync } from 'node:fs'
-import { join } from 'node:path'
 import { isSymlink, openAppendNoFollow, SymlinkRefusedError } from './atomic.js'
+import { runPaths } from './run-dir.js'
 import type { Tokens } from '../machines/types.js'
 import { journalEntryOf, type JournalEntry } from './journal-entries.js'
 
 export type { JournalEntry } from './journal-entries.js'
-
-export const JOURNAL_FILE = 'journal.jsonl'
 
 export interface Journal {
   append(entry: JournalEntry): void
@@ -21,7 +19,7 @@ export class JournalWriteError extends Error {
 }
 
 export function openJournal(runDir: string): Journal {
-  const path = join(runDir, JOURNAL_FILE)
+  const path = runPaths(runDir).journal
   // A previous process may have died mid-line: start on a fresh line so the next entry is readable.
   let needsNewline = false
   if (isSymlink(path)) throw new SymlinkRefusedError(`Refusing to write ${path}: it is a symbolic link; remove the link and try again.`)
@@ -56,7 +54,7 @@ export function openJournal(runDir: string): Journal {
 }
 
 export function readJournal(runDir: string): { entries: JournalEntry[]; problems: { line: number; message: string }[] } {
-  const path = join(runDir, JOURNAL_FILE)
+  const path = runPaths(runDir).journal
   if (!existsSync(path)) return { entries: [], problems: [] }
   const entries: JournalEntry[] = []
   const problems: { line: number; message: string }[] = []

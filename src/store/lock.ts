@@ -7,10 +7,8 @@ import { closeSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync 
 import { createHash } from 'node:crypto'
 import { connect, createServer, type Server } from 'node:net'
 import { hostname } from 'node:os'
-import { join } from 'node:path'
 import { writeFileAtomic } from './atomic.js'
-
-export const LOCK_FILE = 'lock'
+import { runPaths } from './run-dir.js'
 
 export class RunLockedError extends Error {
   readonly exitCode = 2
@@ -33,7 +31,7 @@ function alive(pid: number): boolean {
 
 export function readLock(runDir: string): { pid: number; host: string } | undefined {
   try {
-    return JSON.parse(readFileSync(join(runDir, LOCK_FILE), 'utf8'))
+    return JSON.parse(readFileSync(runPaths(runDir).lock, 'utf8'))
   } catch {
     return undefined
   }
@@ -99,33 +97,18 @@ export async function acquireLock(runDir: string): Promise<RunLock> {
     server.close()
     throw new RunLockedError(lockedMessage(runDir, held))
   }
-  writeFileAtomic(join(runDir, LOCK_FILE), JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() }), { durable: false })
-  let released = false
-  return {
-    release() {
-      if (released) return
-      released = true
-      removeOwnLockFile(runDir)
-      server.close()
-    },
-  }
+  writeFileAtomic(runPaths(runDir).lock, JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() }), { durable: false })
+  return heldLock(runDir, () => server.close())
 }
 
 function acquireFileLock(runDir: string): RunLock {
-  const path = join(runDir, LOCK_FILE)
+  const path = runPaths(runDir).lock
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(path, 'wx')
       writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() }))
       closeSync(fd)
-      let released = false
-      return {
-        release() {
-          if (released) return
-          released = true
-          removeOwnLockFile(runDir)
-        },
-      }
+      return heldLock(runDir)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       const held = readLock(runDir)
@@ -136,11 +119,24 @@ function acquireFileLock(runDir: string): RunLock {
   throw new RunLockedError(`Could not take the lock of ${runDir}; another process keeps taking it. Try again.`)
 }
 
+/** The lock this process holds: releasing (once; later calls do nothing) removes its lock file, then `alsoRelease`. */
+function heldLock(runDir: string, alsoRelease?: () => void): RunLock {
+  let released = false
+  return {
+    release() {
+      if (released) return
+      released = true
+      removeOwnLockFile(runDir)
+      alsoRelease?.()
+    },
+  }
+}
+
 /** Removes the lock file if this process wrote it (a takeover by another process leaves theirs alone). */
 function removeOwnLockFile(runDir: string): void {
   if (readLock(runDir)?.pid !== process.pid) return
   try {
-    unlinkSync(join(runDir, LOCK_FILE))
+    unlinkSync(runPaths(runDir).lock)
   } catch {
     /* gone */
   }

@@ -1,18 +1,10 @@
-// Where runs live: `.opencode/workflows/runs/<runId>/` of the project (docs/ARCHITECTURE.md §4).
+// Run ids, and keeping the runs out of git. Where runs live is src/store/run-dir.ts (re-exported here for callers).
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname } from 'node:path'
 import { writeFileAtomic } from './atomic.js'
+import { workflowsGitignore } from './run-dir.js'
 
-export const RUNS_SUBDIR = join('.opencode', 'workflows', 'runs')
-
-export function runsDir(projectDir: string): string {
-  return join(projectDir, RUNS_SUBDIR)
-}
-
-/** Scheduled runs' terminal output (`ocdw schedule`), next to the runs and ignored like them. */
-export function scheduleLogsDir(projectDir: string): string {
-  return join(projectDir, '.opencode', 'workflows', 'schedule-logs')
-}
+export { runDir, runsDir, scheduleLogsDir } from './run-dir.js'
 
 const IGNORE_LINES = ['/runs/', '/schedule-logs/', '/.gitignore', '/.starting-*']
 const IGNORE_HEADER = '# Written by ocdw: runs and scheduled-run logs are local state, not source (saved workflows here are yours to commit).'
@@ -23,7 +15,7 @@ const IGNORE_HEADER = '# Written by ocdw: runs and scheduled-run logs are local 
  * A .gitignore already there keeps its lines; ours are appended once.
  */
 export function ensureRunsIgnored(projectDir: string): void {
-  const file = join(projectDir, '.opencode', 'workflows', '.gitignore')
+  const file = workflowsGitignore(projectDir)
   const current = existsSync(file) ? readFileSync(file, 'utf8') : ''
   const have = new Set(current.split('\n').map((l) => l.trim()))
   const missing = IGNORE_LINES.filter((l) => !have.has(l))
@@ -31,10 +23,6 @@ export function ensureRunsIgnored(projectDir: string): void {
   mkdirSync(dirname(file), { recursive: true })
   const text = current ? (current.endsWith('\n') ? current : current + '\n') + missing.join('\n') + '\n' : [IGNORE_HEADER, ...missing].join('\n') + '\n'
   writeFileAtomic(file, text)
-}
-
-export function runDir(projectDir: string, runId: string): string {
-  return join(runsDir(projectDir), runId)
 }
 
 /** `wf_YYYYMMDD_xxxxxx`: sortable by day, unique by the random suffix. */

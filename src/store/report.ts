@@ -1,19 +1,19 @@
 // result.json and report.md: what a run returned (raw JSON), and a human report (phases, agents, tokens, failures,
 // and the result rendered as Markdown by result-markdown.ts).
-import { join } from 'node:path'
 import type { RunView } from '../machines/run-view.js'
 import { runElapsedMs } from '../machines/run-facts.js'
 import { totalTokens } from '../machines/tokens.js'
 import { writeFileAtomic } from './atomic.js'
 import { resultMarkdown } from './result-markdown.js'
+import { runPaths } from './run-dir.js'
 import type { RunFile } from './run-file.js'
 
 export function writeResult(runDir: string, result: unknown): void {
-  writeFileAtomic(join(runDir, 'result.json'), JSON.stringify(result ?? null, null, 2) + '\n')
+  writeFileAtomic(runPaths(runDir).result, JSON.stringify(result ?? null, null, 2) + '\n')
 }
 
 export function writeReport(runDir: string, markdown: string): void {
-  writeFileAtomic(join(runDir, 'report.md'), markdown)
+  writeFileAtomic(runPaths(runDir).report, markdown)
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US')

@@ -1,11 +1,9 @@
 // run.json: the run's identity and outcome (id, name, args, options, status, times, totals). Validated with zod on
 // read so a damaged file gives a sentence, not a crash deep in a surface.
 import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { z } from 'zod'
 import { writeFileAtomic } from './atomic.js'
-
-export const RUN_FILE = 'run.json'
+import { runPaths } from './run-dir.js'
 
 const Totals = z.object({
   agents: z.object({
@@ -50,7 +48,7 @@ export class RunFileError extends Error {
 }
 
 export function readRunFile(runDir: string): RunFile {
-  const path = join(runDir, RUN_FILE)
+  const path = runPaths(runDir).run
   if (!existsSync(path)) throw new RunFileError(`${runDir} has no run.json; it is not an ocdw run directory.`)
   let raw: unknown
   try {
@@ -66,5 +64,5 @@ export function readRunFile(runDir: string): RunFile {
 }
 
 export function writeRunFile(runDir: string, run: RunFile): void {
-  writeFileAtomic(join(runDir, RUN_FILE), JSON.stringify(run, null, 2) + '\n')
+  writeFileAtomic(runPaths(runDir).run, JSON.stringify(run, null, 2) + '\n')
 }

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { isSymlink, writeFileAtomic } from './atomic.js'
+import { workflowsStateDir } from './run-dir.js'
 
 export interface SavedWorkflow {
   name: string
@@ -26,8 +27,9 @@ export function openCodeConfigDir(): string {
   return join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'opencode')
 }
 
+/** The project's saved workflows: the same folder whose runs/ holds the runs (src/store/run-dir.ts). */
 export function projectWorkflowsDir(projectDir: string): string {
-  return join(projectDir, '.opencode', 'workflows')
+  return workflowsStateDir(projectDir)
 }
 
 export function personalWorkflowsDir(): string {

@@ -1,10 +1,8 @@
 // snapshot.json: the workflow actor's persisted snapshot (getPersistedSnapshot()), rewritten atomically and at most
 // once per throttle window so a run of thousands of agents does not spend its time serialising.
 import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { writeFileAtomic } from './atomic.js'
-
-export const SNAPSHOT_FILE = 'snapshot.json'
+import { runPaths } from './run-dir.js'
 
 /** `onError` hears of a write that failed in a timer (nobody else could catch it there). */
 export function createSnapshotWriter(runDir: string, o: { throttleMs?: number; onError?: (err: Error) => void } = {}) {
@@ -18,7 +16,7 @@ export function createSnapshotWriter(runDir: string, o: { throttleMs?: number; o
     if (!has) return
     has = false
     lastWrite = Date.now()
-    writeFileAtomic(join(runDir, SNAPSHOT_FILE), JSON.stringify(pending))
+    writeFileAtomic(runPaths(runDir).snapshot, JSON.stringify(pending))
   }
   return {
     write(snapshot: unknown): void {
@@ -45,7 +43,7 @@ export function createSnapshotWriter(runDir: string, o: { throttleMs?: number; o
 }
 
 export function readSnapshot(runDir: string): { snapshot?: unknown; warning?: string } {
-  const path = join(runDir, SNAPSHOT_FILE)
+  const path = runPaths(runDir).snapshot
   if (!existsSync(path)) return {}
   try {
     return { snapshot: JSON.parse(readFileSync(path, 'utf8')) }

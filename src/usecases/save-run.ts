@@ -2,9 +2,9 @@
 // `.opencode/workflows/<name>.js` (or the personal folder) plus the `/<name>` OpenCode command
 // (src/store/saved-workflows.ts does the writing and the refusals).
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { parseScript } from '../script/meta.js'
 import { saveWorkflow } from '../store/saved-workflows.js'
+import { runPaths } from '../store/run-dir.js'
 
 export interface SaveRunRequest {
   projectDir: string
@@ -23,7 +23,7 @@ export interface SavedRun {
 }
 
 export function saveRunAsWorkflow(r: SaveRunRequest): SavedRun {
-  const source = readFileSync(join(r.runDir, 'script.js'), 'utf8')
+  const source = readFileSync(runPaths(r.runDir).script, 'utf8')
   const saved = saveWorkflow({ projectDir: r.projectDir, name: r.name, source, description: descriptionOf(source), personal: r.personal, force: r.force })
   return { ...saved, message: `Saved ${r.name} to ${saved.path}; run it with \`ocdw run --name ${r.name}\` or /${r.name} in OpenCode` }
 }

@@ -43,7 +43,9 @@ describe('runtime with the instant executor', () => {
     for (const f of ['script.js', 'run.json', 'journal.jsonl', 'snapshot.json', 'result.json', 'report.md', 'view.json']) {
       expect(existsSync(join(run.runDir, f)), f).toBe(true)
     }
-    expect(readdirSync(join(run.runDir, 'agents'))).toHaveLength(10)
+    // One record per agent in the run's agent store, no file per agent.
+    expect(readFileSync(join(run.runDir, 'agents.jsonl'), 'utf8').trim().split('\n')).toHaveLength(10)
+    expect(existsSync(join(run.runDir, 'agents'))).toBe(false)
     expect(JSON.parse(readFileSync(join(run.runDir, 'result.json'), 'utf8')).xs).toHaveLength(5)
     expect(view.log.some((l) => l.message === 'reviewed 5')).toBe(true)
   })
