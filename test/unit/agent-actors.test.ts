@@ -21,10 +21,10 @@ function workflow(concurrency: number) {
   )
   const script = fromPromise<unknown, unknown>(() => new Promise(() => undefined))
   const actor = createActor(provideWorkflow({ script, execute }), {
-    input: { runId: 'wf_t', concurrency, maxAgents: 10_000, budgetTotal: null, requireApproval: false, meta: { name: 't', phases: [] } },
+    input: { runId: 'wf_t', concurrency, maxAgents: 10_000, budgetTotal: null, meta: { name: 't', phases: [] } },
   })
   const settled: { key: string; status: string }[] = []
-  actor.on('agent.settled', (e) => settled.push({ key: e.key, status: e.status }))
+  actor.on('agent.finished', (e) => settled.push({ key: e.key, status: e.status }))
   actor.start()
   actor.send({ type: 'SCRIPT.READY' })
   const agentChildren = () => Object.keys(actor.getSnapshot().children).filter((id) => /^q\d+-0$/.test(id))
