@@ -7,10 +7,9 @@
 // retry-after) and reports each retry as a session.status "retry" event (the executor turns it into a `throttled`
 // activity); when OpenCode gives up, the assistant message carries the error and the executor retries the agent
 // (a `retry` activity naming the error). Either is one overload signal per agent attempt.
-import { existsSync, readFileSync } from 'node:fs'
 import type { AgentCall, AgentExecutor, ExecResult } from '../machines/types.js'
 import { createAimd, onFinished, onOverload, slots, type AimdChange, type AimdState } from '../machines/concurrency-control.js'
-import { projectModelConfigPath, userModelConfigPath } from '../opencode/model-alias.js'
+import { configSection, readOcdwConfigs } from '../store/ocdw-config.js'
 
 /** Where an adaptive run starts, whatever the core count: agents wait on remote models, not on local CPU. */
 export const ADAPTIVE_START = 16
@@ -33,15 +32,10 @@ export interface ConcurrencyConfig {
 /** Reads `concurrency` from the user's then the project's ocdw.json (the project's entries win). Never throws. */
 export function loadConcurrencyConfig(projectDir: string): ConcurrencyConfig {
   const out: ConcurrencyConfig = { caps: {}, problems: [] }
-  for (const path of [userModelConfigPath(), projectModelConfigPath(projectDir)]) {
-    if (!existsSync(path)) continue
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(readFileSync(path, 'utf8'))
-    } catch {
-      continue // model-alias.ts already reports a file that is not JSON
-    }
-    const section = (parsed as { concurrency?: unknown } | null)?.concurrency
+  for (const file of readOcdwConfigs(projectDir)) {
+    // A file that is not JSON is reported once, by model-alias.ts.
+    const path = file.path
+    const section = configSection(file, 'concurrency')
     if (section === undefined) continue
     if (!section || typeof section !== 'object' || Array.isArray(section)) {
       out.problems.push(`"concurrency" in ${path} must be an object like { "provider/model": 8 }, so it is ignored.`)

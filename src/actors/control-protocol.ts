@@ -4,7 +4,7 @@ import { chmodSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { makeOwnedTempDir, reclaimDeadTempDirs } from './temp-dirs.js'
+import { makeOwnedTempDir, reclaimDeadTempDirs } from '../store/temp-dirs.js'
 
 export const ControlCommandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('STOP') }),

@@ -5,7 +5,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { ensureRunsIgnored, runsDir } from '../store/paths.js'
-import { processAlive, processStartTime } from './temp-dirs.js'
+import { processAlive, processStartTime } from '../store/temp-dirs.js'
 
 const PREFIX = '.starting-'
 /** Next to the runs dir, not in it (everything in runs/ is a run): `.opencode/workflows/.starting-<pid>.json`. */

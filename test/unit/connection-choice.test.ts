@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { completedSummary, resumeConnection } from '../../src/cli/resume-connection.js'
-import { processStartTime, reclaimDeadTempDirs } from '../../src/actors/temp-dirs.js'
+import { processStartTime, reclaimDeadTempDirs } from '../../src/store/temp-dirs.js'
 
 describe('resumeConnection', () => {
   const offlineRun = { offline: true, model: 'ocdw-offline/offline' }
