@@ -63,6 +63,61 @@ export function stallMsFromEnv(env: NodeJS.ProcessEnv = process.env): number | u
   return n
 }
 
+/** What the retry loop needs: the pool, the policy, and how to make one attempt on a server. */
+interface AttemptLoop {
+  pool: ServerPool
+  policy: RetryPolicy
+  attempt(member: PoolMember, call: AgentCall, signal: AbortSignal, emit: (a: AgentActivity) => void, directory: string): Promise<ExecResult>
+}
+
+/** Runs `use` on the least-loaded server, counting it there meanwhile. */
+async function onServer<T>(pool: ServerPool, use: (m: PoolMember) => Promise<T>): Promise<T> {
+  const member = pool.take()
+  try {
+    return await use(member)
+  } finally {
+    pool.give(member)
+  }
+}
+
+const flushNotes = (pool: ServerPool, emit: (a: AgentActivity) => void) => {
+  for (const message of pool.takeNotes()) emit({ type: 'note', message })
+}
+
+/** An agent's attempts: following the retry policy, and moving to another server when its own stopped answering. */
+async function runAttempts(l: AttemptLoop, call: AgentCall, signal: AbortSignal, emit: (a: AgentActivity) => void, directory: string): Promise<ExecResult> {
+  const timeout = call.opts.timeoutMs ? AbortSignal.timeout(call.opts.timeoutMs) : undefined
+  const combined = timeout ? AbortSignal.any([signal, timeout]) : signal
+  for (let n = 0, moves = 0, attemptNo = 1; ; attemptNo++) {
+    flushNotes(l.pool, emit)
+    let lostServer: PoolMember | undefined
+    try {
+      return await onServer(l.pool, (member) =>
+        l.attempt(member, call, combined, emit, directory).catch((err: AgentFailedError) => {
+          if (err.unreachable) lostServer = member
+          throw err
+        }),
+      )
+    } catch (err) {
+      if (timeout?.aborted && !signal.aborted) throw new AgentFailedError(`The agent did not finish within its timeoutMs of ${call.opts.timeoutMs} ms.`)
+      const e = err as AgentFailedError
+      if (signal.aborted) throw err
+      // Its server is gone and another answers: a new attempt there, without a backoff and without using up a retry
+      // (the agent never finished, so it is not run twice).
+      if (lostServer && moves < l.pool.members.length && (await l.pool.lost(lostServer, e.message))) {
+        moves++
+        flushNotes(l.pool, emit)
+        emit({ type: 'retry', attempt: attemptNo + 1, error: `${e.message} The agent runs again on another OpenCode server.` })
+        continue
+      }
+      if (!e.transient || n >= l.policy.retries) throw finalFailure(err, n + 1)
+      emit({ type: 'retry', attempt: attemptNo + 1, error: e.message })
+      await new Promise((r) => setTimeout(r, backoffDelay(l.policy, n)))
+      n++
+    }
+  }
+}
+
 export function createOpencodeExecutor(o: OpencodeExecutorOptions): OpencodeExecutor {
   const servers = o.servers ?? (o.client ? [{ url: '', client: o.client }] : [])
   if (!servers.length) throw new Error('createOpencodeExecutor needs a client or at least one server.')
@@ -74,63 +129,21 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): OpencodeExec
   let parentSession: ParentSessionOf | undefined
   /** The run's parent session on this server; the plugin's calling session lives on its (only) server. */
   const parentId = async (m: PoolMember) => (parentSession ? ((await parentSession(m.client)) ?? o.parentSessionId) : o.parentSessionId)
-  const flushNotes = (emit: (a: AgentActivity) => void) => {
-    for (const message of pool.takeNotes()) emit({ type: 'note', message })
-  }
-
-  async function onServer<T>(use: (m: PoolMember) => Promise<T>): Promise<T> {
-    const member = pool.take()
-    try {
-      return await use(member)
-    } finally {
-      pool.give(member)
-    }
-  }
-
-  async function runAttempts(call: AgentCall, signal: AbortSignal, emit: (a: AgentActivity) => void, directory: string): Promise<ExecResult> {
-    const timeout = call.opts.timeoutMs ? AbortSignal.timeout(call.opts.timeoutMs) : undefined
-    const combined = timeout ? AbortSignal.any([signal, timeout]) : signal
-    let attemptNo = 1
-    for (let n = 0, moves = 0; ; attemptNo++) {
-      flushNotes(emit)
-      let lostServer: PoolMember | undefined
-      try {
-        return await onServer(async (member) => {
-          try {
-            return await attemptAgent({ member, directory, parentId: await parentId(member), readOnly: o.readOnly, stallMs, permissions, stopper, signal: combined, emit }, call)
-          } catch (err) {
-            if ((err as AgentFailedError).unreachable) lostServer = member
-            throw err
-          }
-        })
-      } catch (err) {
-        if (timeout?.aborted && !signal.aborted) throw new AgentFailedError(`The agent did not finish within its timeoutMs of ${call.opts.timeoutMs} ms.`)
-        const e = err as AgentFailedError
-        if (signal.aborted) throw err
-        // Its server is gone and another answers: a new attempt there, without a backoff and without using up a retry
-        // (the agent never finished, so it is not run twice).
-        if (lostServer && moves < pool.members.length && (await pool.lost(lostServer, e.message))) {
-          moves++
-          flushNotes(emit)
-          emit({ type: 'retry', attempt: attemptNo + 1, error: `${e.message} The agent runs again on another OpenCode server.` })
-          continue
-        }
-        if (!e.transient || n >= policy.retries) throw finalFailure(err, n + 1)
-        emit({ type: 'retry', attempt: attemptNo + 1, error: e.message })
-        await new Promise((r) => setTimeout(r, backoffDelay(policy, n)))
-        n++
-      }
-    }
+  const loop: AttemptLoop = {
+    pool,
+    policy,
+    attempt: async (member, call, signal, emit, directory) =>
+      attemptAgent({ member, directory, parentId: await parentId(member), readOnly: o.readOnly, stallMs, permissions, stopper, signal, emit }, call),
   }
 
   return {
     pool: { live: pool.live, onChange: pool.onChange, size: pool.members.length },
 
     async run(call, { signal, emit }) {
-      if (call.opts.isolation !== 'worktree') return runAttempts(call, signal, emit, o.directory)
+      if (call.opts.isolation !== 'worktree') return runAttempts(loop, call, signal, emit, o.directory)
       const tree = await createWorktree(o.directory, call.key)
       try {
-        return await runAttempts(call, signal, emit, tree.path)
+        return await runAttempts(loop, call, signal, emit, tree.path)
       } finally {
         const branch = await tree.finish(`ocdw agent ${call.opts.label ?? call.key}`)
         if (branch) emit({ type: 'tool', call: { id: `worktree-${call.key}`, tool: 'worktree', status: 'completed', title: `changes kept on branch ${branch}`, at: Date.now() } })
@@ -146,7 +159,7 @@ export function createOpencodeExecutor(o: OpencodeExecutorOptions): OpencodeExec
     },
 
     shell(command, opts): Promise<GateResult> {
-      return onServer(async (m) => {
+      return onServer(pool, async (m) => {
         // session.shell ignores OpenCode's permission rules: apply the `bash` rules here first (gate-permission.ts).
         const permitted = await gateAction(m.client, o.directory, command)
         // "ask": the user answers through the run's permission surfaces (gate-ask.ts); reject fails the gate.

@@ -6,7 +6,7 @@
 import type { OpencodeClient } from '@opencode-ai/sdk/v2'
 import { createEventHub, type EventHub } from './events.js'
 import { createAgentTargets, type AgentTargets } from './agent-target.js'
-import { loadModelMap } from './model-alias.js'
+import { loadModelMap, type ModelMap } from './model-alias.js'
 import { basicAuthHeader, type ServerAuth } from './server.js'
 
 export interface PoolServer {
@@ -67,32 +67,36 @@ export async function probeServer(url: string, auth: ServerAuth | undefined): Pr
   }
 }
 
+type Member = PoolMember & { auth?: ServerAuth; hub?: EventHub }
+
+/** One server of the pool. Problems in ocdw.json's model mapping are said once, by the first server's resolver. */
+function createMember(s: PoolServer, o: ServerPoolOptions, modelMap: ModelMap): Member {
+  const m: Member = {
+    url: s.url,
+    client: s.client,
+    auth: s.auth,
+    inFlight: 0,
+    up: true,
+    hub: undefined,
+    events: () => (m.hub ??= createEventHub(s.client, o.directory)),
+    targets: createAgentTargets({ client: s.client, directory: o.directory, defaultModel: o.defaultModel, modelMap }),
+  }
+  return m
+}
+
 export function createServerPool(servers: readonly PoolServer[], o: ServerPoolOptions): ServerPool {
   const probeMs = o.probeMs ?? 2000
   const modelMap = loadModelMap(o.directory)
   const listeners = new Set<() => void>()
   const notes: string[] = []
   const timers = new Map<PoolMember, NodeJS.Timeout>()
-  const members: (PoolMember & { auth?: ServerAuth; hub?: EventHub })[] = servers.map((s, i) => {
-    const m = {
-      url: s.url,
-      client: s.client,
-      auth: s.auth,
-      inFlight: 0,
-      up: true,
-      hub: undefined as EventHub | undefined,
-      events: () => (m.hub ??= createEventHub(s.client, o.directory)),
-      // Problems in ocdw.json's model mapping are said once, by the first server's resolver.
-      targets: createAgentTargets({ client: s.client, directory: o.directory, defaultModel: o.defaultModel, modelMap: i === 0 ? modelMap : { ...modelMap, problems: [] } }),
-    }
-    return m
-  })
+  const members = servers.map((s, i) => createMember(s, o, i === 0 ? modelMap : { ...modelMap, problems: [] }))
   const live = () => members.filter((m) => m.up).length
   const changed = () => {
     for (const l of listeners) l()
   }
 
-  function takeOut(m: (typeof members)[number], why: string): void {
+  function takeOut(m: Member, why: string): void {
     m.up = false
     m.hub?.close()
     m.hub = undefined
