@@ -104,7 +104,7 @@ async function runAttempts(l: AttemptLoop, call: AgentCall, signal: AbortSignal,
       if (signal.aborted) throw err
       // Its server is gone and another answers: a new attempt there, without a backoff and without using up a retry
       // (the agent never finished, so it is not run twice).
-      if (lostServer && moves < l.pool.members.length && (await l.pool.lost(lostServer, e.message))) {
+      if (lostServer && moves < l.pool.members.length && (await l.pool.lost(lostServer, e.message.replace(/^Could not reach OpenCode \((.*)\)\.$/s, '$1')))) {
         moves++
         flushNotes(l.pool, emit)
         emit({ type: 'retry', attempt: attemptNo + 1, error: `${e.message} The agent runs again on another OpenCode server.` })
