@@ -16,10 +16,6 @@ export interface ServerSpec {
 /** A server option or config entry that cannot work (exit 2, like any usage error): the message says what to fix. */
 export class ServerConfigError extends Error {
   readonly exitCode = 2
-  constructor(message: string) {
-    super(message)
-    this.name = 'UsageError'
-  }
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
