@@ -9,7 +9,7 @@ import { parseScript } from '../script/meta.js'
 import { commonRunOptions } from './cmd-run.js'
 import { EXIT, UsageError } from './errors.js'
 import { setExitCode } from './main.js'
-import { collect, parseMode, type RunFlags } from './options.js'
+import { addServerFlags, parseMode, type RunFlags } from './options.js'
 import { approvalUnchanged, approveResume } from './resume-approval.js'
 import { isLockHeld, readLock, RunLockedError } from '../store/lock.js'
 import { findRun } from '../store/runs.js'
@@ -17,15 +17,14 @@ import { printSummary, runSession } from './run-session.js'
 import { completedSummary, resumeConnection } from './resume-connection.js'
 
 export function registerResume(program: Command): void {
-  program
+  const resume = program
     .command('resume')
     .description('resume a run: completed agents answer from the journal, the rest run live')
     .argument('<runId>', 'the run id, or a unique prefix of it')
     .option('--script <file.js>', 'resume with this edited script: its unchanged leading calls answer from the journal')
     .option('--yes', 'approve without asking (an edited --script, or a run whose script changed since it was approved)')
     .option('--mode <mode>', 'approval mode when approval is needed: default | auto | bypass', 'default')
-    .option('--server <url>', 'use a running OpenCode server; repeat for a pool (else the run\'s recorded servers, or one is spawned)', collect)
-    .option('--server-password-env <name>', "with --server: the environment variable holding the server's password; once for all, or once per --server", collect)
+  addServerFlags(resume, "else the run's recorded servers, or one is spawned")
     .option('--offline', 'use the bundled offline model (no API key needed)')
     .option('--model <provider/model>', 'default model for the agents')
     .option('--concurrency <n>', 'agents running at once (replaces the run\'s setting)')

@@ -1,4 +1,5 @@
 // Parsing of the flags shared by `run`, `resume` and `demo` (README "Usage"), into checked values.
+import type { Command } from 'commander'
 import { UsageError } from './errors.js'
 import { pairServers, type ServerSpec } from '../opencode/server-list.js'
 import type { SessionsMode } from '../opencode/run-parent-session.js'
@@ -62,6 +63,14 @@ export function validateServerUrl(value: string | undefined): string | undefined
   } catch {
     throw new UsageError(`--server takes an http(s) URL such as http://127.0.0.1:4096, not "${value}".`)
   }
+}
+
+/** --server (repeatable: a pool) and --server-password-env, as `run` and `resume` take them; `otherwise` says what
+ *  happens without --server. */
+export function addServerFlags(cmd: Command, otherwise: string): Command {
+  return cmd
+    .option('--server <url>', `use a running OpenCode server; repeat for a pool of servers (${otherwise})`, collect)
+    .option('--server-password-env <name>', "with --server: the environment variable holding the server's password (default OPENCODE_SERVER_PASSWORD); once for all, or once per --server", collect)
 }
 
 /** Commander collector for a repeatable option (`--server a --server b`). */
