@@ -78,7 +78,7 @@ try {
 async function startModelProcess() {
   const rules = join(p.dir, 'offline-rules.json')
   writeFileSync(rules, JSON.stringify({ rules: [], latencyMs: LATENCY }))
-  const child = spawn(process.execPath, [new URL('../bin/ocdw.js', import.meta.url).pathname, 'offline-model', '--rules', rules], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [new URL('../bin/ocdw.js', import.meta.url).pathname, 'offline-model', '--rules', rules], { stdio: ['ignore', 'pipe', 'ignore'] })
   let out = ''
   const url = await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`offline-model exited (${code})`)))
