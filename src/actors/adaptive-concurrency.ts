@@ -7,10 +7,13 @@
 // retry-after) and reports each retry as a session.status "retry" event (the executor turns it into a `throttled`
 // activity); when OpenCode gives up, the assistant message carries the error and the executor retries the agent
 // (a `retry` activity naming the error). Either is one overload signal per agent attempt.
-import { existsSync, readFileSync } from 'node:fs'
+//
+// With a pool of OpenCode servers (opencode/server-pool.ts), every limit is per server: a model's slots times the
+// servers that answer now, so three servers run three times the agents, and a server that goes out takes its share
+// of the limit with it (and brings it back when it rejoins).
 import type { AgentCall, AgentExecutor, ExecResult } from '../machines/types.js'
 import { createAimd, onFinished, onOverload, slots, type AimdChange, type AimdState } from '../machines/concurrency-control.js'
-import { projectModelConfigPath, userModelConfigPath } from '../opencode/model-alias.js'
+import { configSection, readOcdwConfigs } from '../store/ocdw-config.js'
 
 /** Where an adaptive run starts, whatever the core count: agents wait on remote models, not on local CPU. */
 export const ADAPTIVE_START = 16
@@ -33,15 +36,10 @@ export interface ConcurrencyConfig {
 /** Reads `concurrency` from the user's then the project's ocdw.json (the project's entries win). Never throws. */
 export function loadConcurrencyConfig(projectDir: string): ConcurrencyConfig {
   const out: ConcurrencyConfig = { caps: {}, problems: [] }
-  for (const path of [userModelConfigPath(), projectModelConfigPath(projectDir)]) {
-    if (!existsSync(path)) continue
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(readFileSync(path, 'utf8'))
-    } catch {
-      continue // model-alias.ts already reports a file that is not JSON
-    }
-    const section = (parsed as { concurrency?: unknown } | null)?.concurrency
+  for (const file of readOcdwConfigs(projectDir)) {
+    // A file that is not JSON is reported once, by model-alias.ts.
+    const path = file.path
+    const section = configSection(file, 'concurrency')
     if (section === undefined) continue
     if (!section || typeof section !== 'object' || Array.isArray(section)) {
       out.problems.push(`"concurrency" in ${path} must be an object like { "provider/model": 8 }, so it is ignored.`)
@@ -87,13 +85,22 @@ export interface Governor {
   wrap(executor: AgentExecutor): AgentExecutor
 }
 
-export function createGovernor(o: GovernorOptions): Governor {
+/** What the governor sees of an executor's pool of servers (opencode/executor.ts `pool`). */
+interface PoolView {
+  live(): number
+  size: number
+  onChange(listener: () => void): () => void
+}
+
+const poolOf = (executor: AgentExecutor): PoolView | undefined => (executor as { pool?: PoolView }).pool
+
+/** The per-model gates: each lets `slots x servers` agents of its model through, the rest wait in order. */
+function createModelGates(o: GovernorOptions, scale: () => number) {
   const caps = o.caps ?? {}
   const start = o.start ?? ADAPTIVE_START
   const ceiling = o.ceiling ?? ADAPTIVE_CEILING
   const models = new Map<string, ModelGate>()
-  const modelOf = (call: AgentCall) => call.opts.model?.trim() || o.defaultModel || 'default'
-
+  const open = (g: ModelGate) => slots(g.aimd) * scale()
   const gateFor = (name: string): ModelGate => {
     let g = models.get(name)
     if (!g) {
@@ -103,26 +110,11 @@ export function createGovernor(o: GovernorOptions): Governor {
     }
     return g
   }
-  // The default model is known up front: its cap applies from the first agent on.
-  if (o.defaultModel) gateFor(o.defaultModel)
-
-  const total = () => (models.size ? [...models.values()].reduce((n, g) => n + slots(g.aimd), 0) : start)
-  let reported = total()
-
-  const changed = (g: ModelGate, change: AimdChange) => {
-    if (!change) return
-    while (g.active < slots(g.aimd) && g.waiters.length) g.waiters.shift()!()
-    const now = total()
-    if (now === reported) return
-    reported = now
-    // Cuts are news for the run's log; a step up (every round of healthy answers) only moves the number shown.
-    if (change.reason === 'healthy') return o.onLimit(now)
-    const because = change.reason === 'overload' ? `${g.name} answered with a rate limit or overload` : `${g.name} is answering more slowly`
-    o.onLimit(now, `concurrency ${change.from} -> ${change.to} for ${g.name} (${because}); ${now} agents may run at once`)
+  const wake = (g: ModelGate) => {
+    while (g.active < open(g) && g.waiters.length) g.waiters.shift()!()
   }
-
   const acquire = (g: ModelGate, signal: AbortSignal): Promise<void> => {
-    if (g.active < slots(g.aimd)) {
+    if (g.active < open(g)) {
       g.active++
       return Promise.resolve()
     }
@@ -142,52 +134,85 @@ export function createGovernor(o: GovernorOptions): Governor {
       signal.addEventListener('abort', stop, { once: true })
     })
   }
-
   const release = (g: ModelGate) => {
     g.active--
-    while (g.active < slots(g.aimd) && g.waiters.length) g.waiters.shift()!()
+    wake(g)
+  }
+  /** The run-wide limit: every model's slots, times the servers that answer. */
+  const total = () => (models.size ? [...models.values()].reduce((n, g) => n + slots(g.aimd), 0) : start) * scale()
+  return { models, gateFor, acquire, release, wake, total, wakeAll: () => models.forEach(wake) }
+}
+
+export function createGovernor(o: GovernorOptions): Governor {
+  let pool: PoolView | undefined
+  const scale = () => Math.max(1, pool?.live() ?? 1)
+  const gates = createModelGates(o, scale)
+  const modelOf = (call: AgentCall) => call.opts.model?.trim() || o.defaultModel || 'default'
+  // The default model is known up front: its cap applies from the first agent on.
+  if (o.defaultModel) gates.gateFor(o.defaultModel)
+  let reported = gates.total()
+  const report = (why?: string) => {
+    const now = gates.total()
+    if (now === reported) return
+    reported = now
+    o.onLimit(now, why?.replace('{limit}', String(now)))
+  }
+
+  const changed = (g: ModelGate, change: AimdChange) => {
+    if (!change) return
+    gates.wake(g)
+    // Cuts are news for the run's log; a step up (every round of healthy answers) only moves the number shown.
+    if (change.reason === 'healthy') return report()
+    const because = change.reason === 'overload' ? `${g.name} answered with a rate limit or overload` : `${g.name} is answering more slowly`
+    report(`concurrency ${change.from} -> ${change.to} for ${g.name}${pool && pool.size > 1 ? ' per server' : ''} (${because}); {limit} agents may run at once`)
+  }
+
+  async function governed(executor: AgentExecutor, call: AgentCall, ctx: Parameters<AgentExecutor['run']>[1]): Promise<ExecResult> {
+    // A new model seen: its start adds to the run-wide limit.
+    const fresh = !gates.models.has(modelOf(call))
+    const g = gates.gateFor(modelOf(call))
+    if (fresh) report(`agents on ${g.name} start at ${slots(g.aimd)} in flight${pool && pool.size > 1 ? ' per server' : ''}; {limit} agents may run at once`)
+    await gates.acquire(g, ctx.signal)
+    const startedAt = Date.now()
+    let overloaded = false
+    // The AIMD controller reasons per server: how many of this model's agents each server has in flight.
+    const inFlight = () => Math.ceil(g.active / scale())
+    const overload = () => {
+      if (overloaded) return
+      overloaded = true
+      changed(g, onOverload(g.aimd, inFlight()))
+    }
+    try {
+      const result = await executor.run(call, {
+        signal: ctx.signal,
+        emit(a) {
+          if ((a.type === 'throttled' && isOverloadMessage(a.message)) || (a.type === 'retry' && isOverloadMessage(a.error))) overload()
+          ctx.emit(a)
+        },
+      })
+      changed(g, onFinished(g.aimd, inFlight(), overloaded ? undefined : Date.now() - startedAt))
+      return result
+    } catch (err) {
+      if (!ctx.signal.aborted && isOverloadMessage((err as Error).message)) overload()
+      changed(g, onFinished(g.aimd, inFlight()))
+      throw err
+    } finally {
+      gates.release(g)
+    }
   }
 
   return {
     limit: () => reported,
     wrap(executor) {
-      return {
-        ...executor,
-        async run(call, ctx): Promise<ExecResult> {
-          // A new model seen: its start adds to the run-wide limit.
-          const fresh = !models.has(modelOf(call))
-          const g = gateFor(modelOf(call))
-          if (fresh && total() !== reported) {
-            reported = total()
-            o.onLimit(reported, `agents on ${g.name} start at ${slots(g.aimd)} in flight; ${reported} agents may run at once`)
-          }
-          await acquire(g, ctx.signal)
-          const startedAt = Date.now()
-          let overloaded = false
-          const overload = () => {
-            if (overloaded) return
-            overloaded = true
-            changed(g, onOverload(g.aimd, g.active))
-          }
-          try {
-            const result = await executor.run(call, {
-              signal: ctx.signal,
-              emit(a) {
-                if ((a.type === 'throttled' && isOverloadMessage(a.message)) || (a.type === 'retry' && isOverloadMessage(a.error))) overload()
-                ctx.emit(a)
-              },
-            })
-            changed(g, onFinished(g.aimd, g.active, overloaded ? undefined : Date.now() - startedAt))
-            return result
-          } catch (err) {
-            if (!ctx.signal.aborted && isOverloadMessage((err as Error).message)) overload()
-            changed(g, onFinished(g.aimd, g.active))
-            throw err
-          } finally {
-            release(g)
-          }
-        },
+      pool = poolOf(executor)
+      if (pool && pool.size > 1) {
+        reported = gates.total()
+        pool.onChange(() => {
+          gates.wakeAll()
+          report(`${pool!.live()} of ${pool!.size} OpenCode servers answer; {limit} agents may run at once`)
+        })
       }
+      return { ...executor, run: (call, ctx) => governed(executor, call, ctx) }
     },
   }
 }

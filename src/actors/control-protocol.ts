@@ -8,7 +8,7 @@ import { z } from 'zod'
 import { ControlCommandSchema } from '../machines/control-command.js'
 import type { RunView } from '../machines/run-view.js'
 import type { RuntimeEvent } from '../machines/types.js'
-import { makeOwnedTempDir, reclaimDeadTempDirs } from './temp-dirs.js'
+import { makeOwnedTempDir, reclaimDeadTempDirs } from '../store/temp-dirs.js'
 
 export const ControlRequestSchema = z.discriminatedUnion('op', [
   z.object({ id: z.number(), op: z.literal('command'), command: ControlCommandSchema }),

@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path'
 import { ensureRunsIgnored } from '../store/paths.js'
 import { STARTING_MARKER_PREFIX, startingMarker, workflowsStateDir } from '../store/run-dir.js'
-import { processAlive, processStartTime } from './temp-dirs.js'
+import { processAlive, processStartTime } from '../store/temp-dirs.js'
 
 /** Next to the runs dir, not in it (everything in runs/ is a run): `.opencode/workflows/.starting-<pid>.json`. */
 const markerDir = workflowsStateDir

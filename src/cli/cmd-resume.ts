@@ -9,7 +9,7 @@ import { parseScript } from '../script/meta.js'
 import { commonRunOptions } from './cmd-run.js'
 import { EXIT, UsageError } from './errors.js'
 import { setExitCode } from './errors.js'
-import { parseMode, type RunFlags } from './options.js'
+import { addServerFlags, parseMode, type RunFlags } from './options.js'
 import { approvalUnchanged, approveResume } from './resume-approval.js'
 import { isLockHeld, readLock, RunLockedError } from '../store/lock.js'
 import { findRun } from '../store/runs.js'
@@ -17,14 +17,14 @@ import { printSummary, runSession } from './run-session.js'
 import { completedSummary, resumeConnection } from './resume-connection.js'
 
 export function registerResume(program: Command): void {
-  program
+  const resume = program
     .command('resume')
     .description('resume a run: completed agents answer from the journal, the rest run live')
     .argument('<runId>', 'the run id, or a unique prefix of it')
     .option('--script <file.js>', 'resume with this edited script: its unchanged leading calls answer from the journal')
     .option('--yes', 'approve without asking (an edited --script, or a run whose script changed since it was approved)')
     .option('--mode <mode>', 'approval mode when approval is needed: default | auto | bypass', 'default')
-    .option('--server <url>', 'use a running OpenCode server (else one is spawned in the project dir)')
+  addServerFlags(resume, "else the run's recorded servers, or one is spawned")
     .option('--offline', 'use the bundled offline model (no API key needed)')
     .option('--model <provider/model>', 'default model for the agents')
     .option('--concurrency <n>', 'agents running at once (replaces the run\'s setting)')
@@ -80,7 +80,7 @@ export function registerResume(program: Command): void {
       }
       const script = edited ? decision.source : undefined
       // The run's recorded connection (offline, server, model) unless a flag overrides it.
-      const connection = resumeConnection(run.options, { server: common.server, offline: flags.offline, model: common.model })
+      const connection = resumeConnection(run.options, { servers: common.servers, offline: flags.offline, model: common.model })
       setExitCode(cmd, await runSession({ projectDir: process.cwd(), resumeRunId: id, ...common, ...connection, script, args: undefined, approved: decision.approved }))
     })
 }

@@ -8,19 +8,17 @@ import { parseScript } from '../script/meta.js'
 import { approve } from './approval.js'
 import { UsageError, EXIT } from './errors.js'
 import { setExitCode } from './errors.js'
-import { parseArgs, parseMode, positiveInt, validateServerUrl, type RunFlags } from './options.js'
+import { addServerFlags, lastOf, parseArgs, parseMode, parseSessionsMode, positiveInt, serverSpecs, type RunFlags } from './options.js'
 import { connectFor, runSession } from './run-session.js'
 import { planScript } from './plan.js'
 import type { OpencodeConnection } from './connection.js'
-import { parseSessionsMode } from './run-parent-session.js'
 
 export function addRunFlags(cmd: Command): Command {
-  return cmd
+  const head = cmd
     .option('--args <json|text>', "the script's `args` (JSON if it parses, else the text)")
     .option('--yes', 'approve without asking, for this run')
     .option('--mode <mode>', 'approval mode: default | auto | bypass', 'default')
-    .option('--server <url>', 'use a running OpenCode server (else one is spawned in the project dir)')
-    .option('--server-password-env <name>', "with --server: the environment variable holding the server's password (default OPENCODE_SERVER_PASSWORD)")
+  return addServerFlags(head, 'else one is spawned in the project dir')
     .option('--offline', 'use the bundled offline model (no API key needed)')
     .option('--model <provider/model>', 'default model for the planner and the agents')
     .option('--concurrency <n>', 'pin the agents running at once (default: adaptive, from 16)')
@@ -106,8 +104,8 @@ export function registerRun(program: Command): void {
 export function commonRunOptions(flags: RunFlags) {
   return {
     args: parseArgs(flags.args),
-    server: validateServerUrl(flags.server),
-    serverPasswordEnv: flags.serverPasswordEnv,
+    servers: serverSpecs(flags.server, flags.serverPasswordEnv),
+    serverPasswordEnv: lastOf(flags.serverPasswordEnv),
     offline: flags.offline,
     model: flags.model,
     concurrency: positiveInt(flags.concurrency, '--concurrency'),

@@ -15,8 +15,8 @@ export async function detachRun(o: { projectDir: string; source: string; flags: 
   const args = [process.argv[1], 'run', '--script', scriptFile, '--yes']
   const f = o.flags
   if (f.args !== undefined) args.push('--args', f.args)
-  if (f.server) args.push('--server', f.server)
-  if (f.serverPasswordEnv) args.push('--server-password-env', f.serverPasswordEnv)
+  for (const url of [f.server ?? []].flat()) args.push('--server', url)
+  for (const name of [f.serverPasswordEnv ?? []].flat()) args.push('--server-password-env', name)
   if (f.offline) args.push('--offline')
   if (f.model) args.push('--model', f.model)
   if (f.concurrency) args.push('--concurrency', f.concurrency)

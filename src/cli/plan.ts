@@ -1,10 +1,11 @@
-// The planner's I/O: one OpenCode session asked to write a script for the task; invalid answers are sent back with
-// the problems, a bounded number of times.
+// The planner: one OpenCode session (opencode/planner-session.ts) asked to write a script for the task; invalid
+// answers are sent back with the problems, a bounded number of times.
 import type { OpencodeConnection } from './connection.js'
 import { DEFAULT_MAX_AGENTS, defaultConcurrency } from '../actors/runtime.js'
 import { listAllWorkflows } from '../actors/workflow-lookup.js'
 import { checkPlannedScript, plannerPrompt, retryPrompt } from '../script/planner.js'
 import { parseScript } from '../script/meta.js'
+import { openPlannerSession } from '../opencode/planner-session.js'
 import { readFileSync } from 'node:fs'
 
 export const PLANNER_TRIES = 3
@@ -25,11 +26,7 @@ export async function planScript(o: {
       return { name: w.name }
     }
   })
-  const client = o.connection.client
-  const created = await client.session.create({ title: `ocdw planner: ${o.task.slice(0, 60)}` })
-  if (!created.data) throw new Error(`The planner could not open an OpenCode session (${JSON.stringify(created.error)}).`)
-  const sessionID = created.data.id
-  const model = o.connection.model?.split('/')
+  const session = await openPlannerSession(o.connection.client, o.task, o.connection.model)
   let text = plannerPrompt({
     task: o.task,
     savedWorkflows: saved,
@@ -38,16 +35,7 @@ export async function planScript(o: {
   let lastProblems = ''
   for (let attempt = 1; attempt <= PLANNER_TRIES; attempt++) {
     if (!o.quiet) process.stderr.write(`ocdw: the planner is writing a script (attempt ${attempt}/${PLANNER_TRIES})\n`)
-    const res = await client.session.prompt({
-      sessionID,
-      parts: [{ type: 'text', text }],
-      ...(model && model.length >= 2 ? { model: { providerID: model[0], modelID: model.slice(1).join('/') } } : {}),
-    })
-    const msg = res.data
-    if (!msg) throw new Error(`The planner's model call failed (${JSON.stringify(res.error)}); check the model with --model.`)
-    const info = msg.info as { error?: { name?: string; data?: { message?: string } } }
-    if (info.error) throw new Error(`The planner's model failed: ${info.error.data?.message ?? info.error.name}.`)
-    const answer = msg.parts.flatMap((p) => (p.type === 'text' ? [p.text] : [])).join('\n')
+    const answer = await session.ask(text)
     const check = checkPlannedScript(answer)
     if (check.ok) return check.source
     lastProblems = check.problems

@@ -1,5 +1,5 @@
 // How `ocdw resume` reaches OpenCode, and what it does for a run that needs no OpenCode at all. A run is resumed the
-// way it was connected (run.json records offline, server URL and model) unless a flag says otherwise: resuming an
+// way it was connected (run.json records offline, the server URL(s) and model) unless a flag says otherwise: resuming an
 // --offline run without --offline must not start the user's default OpenCode and wait on a model it never used. A
 // completed run with no failed or stopped agent has nothing left to do: its recorded result is printed without
 // starting any server.
@@ -7,22 +7,31 @@ import { existsSync, readFileSync } from 'node:fs'
 import type { RunSummary } from '../machines/types.js'
 import type { RunFile } from '../store/run-file.js'
 import { runPaths } from '../store/run-dir.js'
+import type { ServerSpec } from '../opencode/server-list.js'
 
 export interface ConnectionChoice {
-  server?: string
+  servers?: ServerSpec[]
   offline?: boolean
   model?: string
 }
 
+/** The servers run.json records: the pool (`servers`, with each one's password variable name), else one `server`. */
+function recordedServers(rec: { server?: unknown; servers?: unknown }): ServerSpec[] | undefined {
+  if (Array.isArray(rec.servers)) {
+    const specs = rec.servers.filter((s): s is ServerSpec => typeof s?.url === 'string' && s.url !== '' && (s.passwordEnv === undefined || typeof s.passwordEnv === 'string'))
+    if (specs.length) return specs.map((s) => ({ url: s.url, ...(s.passwordEnv ? { passwordEnv: s.passwordEnv } : {}) }))
+  }
+  return typeof rec.server === 'string' && rec.server ? [{ url: rec.server }] : undefined
+}
+
 /** Flags win; without --server or --offline, the recorded connection (and its model) is used again. */
 export function resumeConnection(recorded: RunFile['options'], flags: ConnectionChoice): ConnectionChoice {
-  const rec = recorded as { server?: unknown; offline?: unknown; model?: unknown }
-  const recServer = typeof rec.server === 'string' && rec.server ? rec.server : undefined
+  const rec = recorded as { server?: unknown; servers?: unknown; offline?: unknown; model?: unknown }
   const recOffline = rec.offline === true
   const recModel = typeof rec.model === 'string' && rec.model ? rec.model : undefined
-  if (flags.server) return { server: flags.server, offline: false, model: flags.model }
+  if (flags.servers?.length) return { servers: flags.servers, offline: false, model: flags.model }
   if (flags.offline) return { offline: true, model: flags.model ?? (recOffline ? recModel : undefined) }
-  return { server: recServer, offline: recOffline, model: flags.model ?? recModel }
+  return { servers: recordedServers(rec), offline: recOffline, model: flags.model ?? recModel }
 }
 
 /** The summary of a run that already completed, from its files (no server, no model call). */

@@ -4,6 +4,7 @@ import { createWebSocketInspector } from '@statelyai/inspect'
 import { startInspectorBridge } from './inspector.js'
 import type { RunSummary } from '../machines/types.js'
 import { connectOpencode, type OpencodeConnection } from './connection.js'
+import type { ServerSpec } from '../opencode/server-list.js'
 import { startRun, type RunHandle } from '../actors/runtime.js'
 import { workflowResolver } from '../actors/workflow-lookup.js'
 import { enforceApproved, type ApprovedSet } from '../actors/approved-set.js'
@@ -11,8 +12,8 @@ import { attachProgress } from './progress.js'
 import { EXIT } from './errors.js'
 import { resultText, summaryLine } from '../usecases/run-summary.js'
 import { sanitizeForTerminal } from '../machines/sanitize.js'
-import { createRunParentSession, type SessionsMode } from './run-parent-session.js'
-import { preflight, preflightEnabled } from './preflight.js'
+import { createRunParentSession, type SessionsMode } from '../opencode/run-parent-session.js'
+import { preflight, preflightEnabled } from '../opencode/preflight.js'
 import { markStarting } from '../actors/starting-run.js'
 import { parseScript } from '../script/meta.js'
 
@@ -21,10 +22,11 @@ export interface SessionOptions {
   script?: string
   resumeRunId?: string
   args?: unknown
-  server?: string
+  /** Servers the user runs (--server, repeatable). */
+  servers?: ServerSpec[]
   offline?: boolean
   model?: string
-  /** With --server: the environment variable that holds the server's password. */
+  /** Without --server: the environment variable that holds the password of OPENCODE_SERVER_URL or listed servers. */
   serverPasswordEnv?: string
   concurrency?: number
   maxAgents?: number
@@ -43,13 +45,13 @@ export interface SessionOptions {
   sessions?: SessionsMode
 }
 
-type ConnectFlags = Pick<SessionOptions, 'projectDir' | 'server' | 'offline' | 'model' | 'serverPasswordEnv' | 'quiet'>
+type ConnectFlags = Pick<SessionOptions, 'projectDir' | 'servers' | 'offline' | 'model' | 'serverPasswordEnv' | 'quiet'>
 
 /** Connects, saying so while a server starts. */
 export function openConnection(o: ConnectFlags): Promise<OpencodeConnection> {
   return connectOpencode({
     projectDir: o.projectDir,
-    server: o.server,
+    servers: o.servers,
     offline: o.offline,
     model: o.model,
     serverPasswordEnv: o.serverPasswordEnv,
@@ -128,7 +130,7 @@ export async function runSession(o: SessionOptions): Promise<number> {
       approved: o.approved,
       gate: connection.executor.shell?.bind(connection.executor),
       inspect: inspect?.inspect,
-      recordOptions: { model: connection.model, server: connection.spawned ? undefined : connection.url, offline: o.offline ?? false },
+      recordOptions: { model: connection.model, ...connection.recorded, offline: o.offline ?? false },
     })
     doneStarting()
     parent.name(run.view().name, run.runId)

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createOpencodeClient, type OpencodeClient } from '@opencode-ai/sdk/v2'
 import { basicAuthHeader, startOpencodeServer, type ServerAuth } from '../opencode/server.js'
-import { makeOwnedTempDir, reclaimDeadTempDirs } from '../actors/temp-dirs.js'
+import { makeOwnedTempDir, reclaimDeadTempDirs } from '../store/temp-dirs.js'
 import { startOfflineModel, type OfflineModel, type OfflineModelOptions } from './server.js'
 
 export const OFFLINE_PROVIDER_ID = 'ocdw-offline'

@@ -7,9 +7,7 @@
 //   4. a Claude alias or name picks the matching Claude model of the server's Anthropic provider, if it has one;
 //   5. otherwise the run's default model, with a note (said once) that tells the user how to map it.
 // Anything else is an unknown model: the agent fails at once, before a session exists.
-import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { openCodeConfigDir } from '../store/saved-workflows.js'
+import { configSection, readOcdwConfigs } from '../store/ocdw-config.js'
 import { sanitizeLine } from '../machines/sanitize.js'
 
 /** A name from a script, as shown in a message: one line, no terminal controls, not endless. */
@@ -48,27 +46,16 @@ export type ModelCatalog = ReadonlyMap<string, readonly string[]>
 
 export class UnknownModelError extends Error {}
 
-export function projectModelConfigPath(projectDir: string): string {
-  return join(projectDir, '.opencode', 'ocdw.json')
-}
-
-export function userModelConfigPath(): string {
-  return join(openCodeConfigDir(), 'ocdw.json')
-}
-
 /** Reads `models` from the user's then the project's ocdw.json; the project's entries win. Never throws. */
 export function loadModelMap(projectDir: string): ModelMap {
   const map: ModelMap = { models: {}, sources: {}, problems: [] }
-  for (const path of [userModelConfigPath(), projectModelConfigPath(projectDir)]) {
-    if (!existsSync(path)) continue
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(readFileSync(path, 'utf8'))
-    } catch (e) {
-      map.problems.push(`${path} is not valid JSON (${(e as Error).message}), so its model mapping is ignored; fix the file.`)
+  for (const file of readOcdwConfigs(projectDir)) {
+    const path = file.path
+    if (file.error !== undefined) {
+      map.problems.push(`${path} is not valid JSON (${file.error}), so its model mapping is ignored; fix the file.`)
       continue
     }
-    const models = (parsed as { models?: unknown } | null)?.models
+    const models = configSection(file, 'models')
     if (models === undefined) continue
     if (!models || typeof models !== 'object' || Array.isArray(models)) {
       map.problems.push(`"models" in ${path} must be an object like { "haiku": "provider/model" }, so it is ignored.`)

@@ -2,7 +2,7 @@
 // password (HTTP Basic auth, so no other local process can drive it), waits until it listens, and stops exactly what
 // it started (its process group) within a deadline, however this process ends. Used by the offline test bed and by
 // runs that spawn OpenCode in the project directory.
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, rmSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -22,6 +22,8 @@ export interface OpencodeServerOptions {
   startTimeoutMs?: number
   /** A directory (a temp HOME) removed once the server is gone, by the watchdog even when this process was killed. */
   cleanupDir?: string
+  /** The credentials to require (default: a fresh random password); a server restarted in place keeps its own. */
+  auth?: ServerAuth
 }
 
 /** HTTP Basic credentials of a server (OpenCode reads OPENCODE_SERVER_USERNAME / OPENCODE_SERVER_PASSWORD). */
@@ -145,11 +147,24 @@ code=$?
 [ -n "$OCDW_WATCHDOG_CLEANUP" ] && rm -rf "$OCDW_WATCHDOG_CLEANUP"
 exit $code`
 
-export async function startOpencodeServer(o: OpencodeServerOptions): Promise<OpencodeServer> {
-  const binary = o.binary ?? resolveOpencodeBinary()
-  if (!existsSync(binary)) throw new OpencodeStartError(`The opencode binary ${binary} does not exist; check the path or run \`npm install\`.`)
-  const port = o.port ?? (await freePort())
-  const auth = newServerAuth()
+/** The spawned server process and what is known about it while it starts and runs. */
+interface ServerProcess {
+  child: ChildProcess
+  pid: number | undefined
+  windows: boolean
+  stderrLines: string[]
+  exited: Promise<void>
+  alive(): boolean
+  killGroup(sig: NodeJS.Signals): void
+  /** Asks the watchdog to end the server (bounded by its grace period); without a watchdog, the group directly. */
+  askStop(): void
+  /** Resolves true when the server exited within `ms`. */
+  within(ms: number): Promise<boolean>
+  /** Waits (at most `ms`) until no member of the process group is left. */
+  groupGone(ms: number): Promise<void>
+}
+
+function spawnServer(o: OpencodeServerOptions, binary: string, port: number, auth: ServerAuth): ServerProcess {
   const serveArgs = ['serve', '--hostname', '127.0.0.1', '--port', String(port)]
   const windows = process.platform === 'win32'
   const [command, args] = windows ? [binary, serveArgs] : ['/bin/sh', ['-c', WATCHDOG, binary, ...serveArgs]]
@@ -167,13 +182,11 @@ export async function startOpencodeServer(o: OpencodeServerOptions): Promise<Ope
   })
   const pid = child.pid
   const stderrLines: string[] = []
-  let stdoutText = ''
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     stderrLines.push(...d.split('\n').filter((l) => l.trim()))
     if (stderrLines.length > 20) stderrLines.splice(0, stderrLines.length - 20)
   })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const alive = () => child.exitCode === null && child.signalCode === null
   const signal = (target: number | undefined, sig: NodeJS.Signals) => {
     try {
       if (target) process.kill(target, sig)
@@ -182,74 +195,92 @@ export async function startOpencodeServer(o: OpencodeServerOptions): Promise<Ope
     }
   }
   const killGroup = (sig: NodeJS.Signals) => signal(pid && -pid, sig)
-  // Asks the watchdog to end the server (bounded by its grace period); without a watchdog, the group directly.
-  const askStop = () => (windows ? killGroup('SIGKILL') : signal(pid, 'SIGTERM'))
-  const groupGone = async (ms: number) => {
-    for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
-      try {
-        if (pid) process.kill(-pid, 0)
-      } catch {
-        return
-      }
-    }
-  }
-  const within = (ms: number) => Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())])
-  // If this process exits without stop(), do not leave the server behind.
-  const onExit = () => (alive() ? askStop() : killGroup('SIGKILL'))
-  process.on('exit', onExit)
-
-  const tail = () => (stderrLines.length ? ` Last output: ${stderrLines.slice(-5).join(' | ')}` : '')
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new OpencodeStartError(`opencode serve (${binary}) did not start listening on 127.0.0.1:${port} within ${(o.startTimeoutMs ?? 60_000) / 1000} s.${tail()}`)),
-        o.startTimeoutMs ?? 60_000,
-      )
-      child.once('error', (err) => {
-        clearTimeout(timer)
-        reject(new OpencodeStartError(`Could not run the opencode binary ${binary} (${err.message}); reinstall with \`npm install\`.`))
-      })
-      child.once('exit', (code, sig) => {
-        clearTimeout(timer)
-        reject(new OpencodeStartError(`opencode serve exited before it was ready (${sig ?? `exit code ${code}`}); if port ${port} is taken, pick another.${tail()}`))
-      })
-      child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-        stdoutText = (stdoutText + d).slice(-4000)
-        if (/listening on/i.test(stdoutText)) {
-          clearTimeout(timer)
-          resolve()
+  return {
+    child,
+    pid,
+    windows,
+    stderrLines,
+    exited,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    killGroup,
+    askStop: () => (windows ? killGroup('SIGKILL') : signal(pid, 'SIGTERM')),
+    within: (ms) => Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]),
+    async groupGone(ms) {
+      for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+        try {
+          if (pid) process.kill(-pid, 0)
+        } catch {
+          return
         }
-      })
+      }
+    },
+  }
+}
+
+/** Resolves once the server says it listens; rejects with a sentence when it exits, fails to run, or takes too long. */
+function untilListening(p: ServerProcess, binary: string, port: number, startTimeoutMs: number): Promise<void> {
+  const tail = () => (p.stderrLines.length ? ` Last output: ${p.stderrLines.slice(-5).join(' | ')}` : '')
+  let stdoutText = ''
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new OpencodeStartError(`opencode serve (${binary}) did not start listening on 127.0.0.1:${port} within ${startTimeoutMs / 1000} s.${tail()}`)), startTimeoutMs)
+    p.child.once('error', (err) => {
+      clearTimeout(timer)
+      reject(new OpencodeStartError(`Could not run the opencode binary ${binary} (${err.message}); reinstall with \`npm install\`.`))
     })
+    p.child.once('exit', (code, sig) => {
+      clearTimeout(timer)
+      reject(new OpencodeStartError(`opencode serve exited before it was ready (${sig ?? `exit code ${code}`}); if port ${port} is taken, pick another.${tail()}`))
+    })
+    p.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      stdoutText = (stdoutText + d).slice(-4000)
+      if (/listening on/i.test(stdoutText)) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  })
+}
+
+export async function startOpencodeServer(o: OpencodeServerOptions): Promise<OpencodeServer> {
+  const binary = o.binary ?? resolveOpencodeBinary()
+  if (!existsSync(binary)) throw new OpencodeStartError(`The opencode binary ${binary} does not exist; check the path or run \`npm install\`.`)
+  const port = o.port ?? (await freePort())
+  const auth = o.auth ?? newServerAuth()
+  const p = spawnServer(o, binary, port, auth)
+  // If this process exits without stop(), do not leave the server behind.
+  const onExit = () => (p.alive() ? p.askStop() : p.killGroup('SIGKILL'))
+  process.on('exit', onExit)
+  try {
+    await untilListening(p, binary, port, o.startTimeoutMs ?? 60_000)
   } catch (err) {
-    killGroup('SIGKILL')
-    await within(3000)
+    p.killGroup('SIGKILL')
+    await p.within(3000)
     if (o.cleanupDir) rmSync(o.cleanupDir, { recursive: true, force: true })
     process.off('exit', onExit)
     throw err
   }
   // Keep draining output so the pipes never fill up.
-  child.stdout!.resume()
+  p.child.stdout!.resume()
 
   let stopping: Promise<void> | undefined
   return {
     url: `http://127.0.0.1:${port}`,
-    pid: pid!,
+    pid: p.pid!,
     auth,
     stop() {
       stopping ??= (async () => {
-        if (alive()) {
-          askStop()
+        if (p.alive()) {
+          p.askStop()
           // The watchdog's own deadline is GRACE_S; past twice that, something is wrong with it: kill everything.
-          if (!(await within(GRACE_S * 2000))) {
-            killGroup('SIGKILL')
-            await within(2000)
+          if (!(await p.within(GRACE_S * 2000))) {
+            p.killGroup('SIGKILL')
+            await p.within(2000)
           }
         }
         // Children of opencode that ignored SIGTERM are in the same group. Wait (bounded) until the kernel has let go of
         // every member, so that when stop() returns nothing of the group exists any more.
-        killGroup('SIGKILL')
-        await groupGone(2000)
+        p.killGroup('SIGKILL')
+        await p.groupGone(2000)
         if (o.cleanupDir) rmSync(o.cleanupDir, { recursive: true, force: true })
         process.off('exit', onExit)
       })()
@@ -258,12 +289,12 @@ export async function startOpencodeServer(o: OpencodeServerOptions): Promise<Ope
     release() {
       if (stopping) return
       process.off('exit', onExit)
-      if (!alive()) return
-      askStop()
+      if (!p.alive()) return
+      p.askStop()
       // Nothing here waits for the server any more: the process may exit while the watchdog finishes.
-      child.stdout!.destroy()
-      child.stderr!.destroy()
-      child.unref()
+      p.child.stdout!.destroy()
+      p.child.stderr!.destroy()
+      p.child.unref()
     },
   }
 }

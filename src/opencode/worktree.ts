@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { makeOwnedTempDir, reclaimDeadTempDirs } from '../actors/temp-dirs.js'
+import { makeOwnedTempDir, reclaimDeadTempDirs } from '../store/temp-dirs.js'
 
 const run = promisify(execFile)
 

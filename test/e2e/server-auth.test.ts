@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startOfflineTestbed, offlineOpencodeConfig, type OfflineTestbed } from '../../src/offline/testbed.js'
 import { startOfflineModel, type OfflineModel } from '../../src/offline/server.js'
-import { userServerAuth } from '../../src/cli/connection.js'
+import { userServerAuth } from '../../src/opencode/server-list.js'
 import { makeSandbox, parseJsonOut, type Sandbox } from '../support/cli.js'
 import { waitFor } from '../support/wait.js'
 

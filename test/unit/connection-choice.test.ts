@@ -5,16 +5,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { completedSummary, resumeConnection } from '../../src/cli/resume-connection.js'
-import { processStartTime, reclaimDeadTempDirs } from '../../src/actors/temp-dirs.js'
+import { processStartTime, reclaimDeadTempDirs } from '../../src/store/temp-dirs.js'
 
 describe('resumeConnection', () => {
   const offlineRun = { offline: true, model: 'ocdw-offline/offline' }
   it('reuses the recorded connection without flags', () => {
-    expect(resumeConnection(offlineRun, {})).toEqual({ server: undefined, offline: true, model: 'ocdw-offline/offline' })
-    expect(resumeConnection({ server: 'http://127.0.0.1:4096', offline: false, model: 'a/b' }, {})).toEqual({ server: 'http://127.0.0.1:4096', offline: false, model: 'a/b' })
+    expect(resumeConnection(offlineRun, {})).toEqual({ servers: undefined, offline: true, model: 'ocdw-offline/offline' })
+    expect(resumeConnection({ server: 'http://127.0.0.1:4096', offline: false, model: 'a/b' }, {})).toEqual({ servers: [{ url: 'http://127.0.0.1:4096' }], offline: false, model: 'a/b' })
   })
   it('lets --server and --offline override, dropping a model that belonged to the other connection', () => {
-    expect(resumeConnection(offlineRun, { server: 'http://127.0.0.1:1' })).toEqual({ server: 'http://127.0.0.1:1', offline: false, model: undefined })
+    expect(resumeConnection(offlineRun, { servers: [{ url: 'http://127.0.0.1:1' }] })).toEqual({ servers: [{ url: 'http://127.0.0.1:1' }], offline: false, model: undefined })
     expect(resumeConnection({ server: 'http://x:1', model: 'a/b' }, { offline: true })).toEqual({ offline: true, model: undefined })
     expect(resumeConnection(offlineRun, { model: 'c/d' })).toMatchObject({ offline: true, model: 'c/d' })
   })

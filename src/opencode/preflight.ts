@@ -1,8 +1,17 @@
 // Preflight: before the first agent, one tiny prompt shows that the chosen model answers. Without it, a provider that
 // is down or misconfigured leaves a run at "1 running · 0 tok" for minutes while OpenCode retries; with it, the run
-// fails within seconds with a sentence that says what to configure. OCDW_PREFLIGHT=0 skips it.
-import type { OpencodeConnection } from './connection.js'
-import { ServerAuthError } from './connection.js'
+// fails within seconds with a sentence that says what to configure. OCDW_PREFLIGHT=0 skips it. With a pool of servers,
+// each one is asked (each has its own config and providers); the first failure names its server.
+import type { OpencodeClient } from '@opencode-ai/sdk/v2'
+import { ServerAuthError } from './server-check.js'
+
+/** What the preflight needs of a connection: its servers and the model the run asked for. */
+export interface PreflightTarget {
+  url: string
+  client: OpencodeClient
+  model?: string
+  servers?: { url: string; client: OpencodeClient }[]
+}
 
 export class PreflightError extends Error {
   readonly exitCode = 1
@@ -20,8 +29,22 @@ function errorText(e: any): string {
   return String(e?.data?.message ?? e?.message ?? e?.name ?? JSON.stringify(e)).slice(0, 300)
 }
 
-/** Resolves with the model that answered ('provider/model'); throws a PreflightError saying what to configure. */
-export async function preflight(c: OpencodeConnection, directory: string, timeoutMs = 120_000): Promise<string> {
+/** Resolves with the model that answered on the first server ('provider/model'); throws a PreflightError (or a
+ *  ServerAuthError) saying what to configure, naming the server when there are several. */
+export async function preflight(c: PreflightTarget, directory: string, timeoutMs = 120_000): Promise<string> {
+  const servers = c.servers ?? [{ url: c.url, client: c.client }]
+  if (servers.length === 1) return preflightOne({ ...servers[0]!, model: c.model }, directory, timeoutMs)
+  const checks = await Promise.allSettled(servers.map((s) => preflightOne({ ...s, model: c.model }, directory, timeoutMs)))
+  const i = checks.findIndex((r) => r.status === 'rejected')
+  if (i >= 0) {
+    const err = (checks[i] as PromiseRejectedResult).reason as Error
+    const named = err.message.includes(servers[i]!.url) ? err.message : `On the OpenCode server ${servers[i]!.url}: ${err.message}`
+    throw Object.assign(err, { message: named })
+  }
+  return (checks[0] as PromiseFulfilledResult<string>).value
+}
+
+async function preflightOne(c: { url: string; client: OpencodeClient; model?: string }, directory: string, timeoutMs: number): Promise<string> {
   // Name the model even when none was chosen: the one the user's OpenCode config makes the default.
   const configured = c.model ? undefined : await c.client.config.get({ directory } as never).then((r) => (r.data as { model?: string } | undefined)?.model, () => undefined)
   const wanted = c.model ?? configured
