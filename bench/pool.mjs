@@ -1,9 +1,12 @@
 // bench pool: the same 300-agent run on one `opencode serve` and on a pool of three (issue 17.3). Each server is a real
 // opencode-ai binary in its own isolated HOME/XDG tree with auth on (as src/offline/testbed.ts makes them); the
 // offline model runs in a process of its own (`ocdw offline-model`, as a remote model would be) and answers after
-// BENCH_LATENCY_MS: the run is latency-bound, so what a pool adds is agents in flight. Concurrency is ocdw's default (adaptive, per server: 16 per server to start). Goal: wall-time
+// BENCH_LATENCY_MS (default 8 s): the run is latency-bound, so what a pool adds is agents in flight. Each server's
+// capacity is BENCH_SERVER_CAP sessions at once (default 20: the project's ocdw.json caps the model at 20, and a cap
+// applies per server, as it would for servers on machines of their own); 0 leaves ocdw's adaptive default uncapped,
+// where one server's limit keeps growing and the comparison measures this machine's cores instead. Goal: wall-time
 // ratio one/three >= 2.5. On a 2-core machine the three servers share the cores with ocdw, so the latency must be
-// high enough that the servers' own CPU work per agent does not become the limit (see bench/README.md).
+// high enough that the servers' own CPU work per agent (~130 ms) does not become the limit (see bench/README.md).
 import { createOpencodeExecutor } from '../dist/opencode/executor.js'
 import { startRun } from '../dist/actors/runtime.js'
 import { isolatedEnv, offlineOpencodeConfig, OFFLINE_MODEL } from '../dist/offline/testbed.js'
@@ -34,8 +37,13 @@ function cpuSeconds(pid) {
 }
 
 const N = Number(process.env.BENCH_AGENTS ?? 300)
-const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 2000)
+const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 8000)
+const CAP = Number(process.env.BENCH_SERVER_CAP ?? 20)
 const p = tempProject('ocdw-bench-pool-')
+if (CAP > 0) {
+  mkdirSync(join(p.dir, '.opencode'), { recursive: true })
+  writeFileSync(join(p.dir, '.opencode', 'ocdw.json'), JSON.stringify({ concurrency: { [OFFLINE_MODEL]: CAP } }))
+}
 const beds = []
 let model
 try {
@@ -47,7 +55,7 @@ try {
     const cpu0 = servers.reduce((n, b) => n + cpuSeconds(b.pid), 0)
     const ocdw0 = (process.cpuUsage().user + process.cpuUsage().system) / 1e6
     const t0 = performance.now()
-    const handle = await startRun({ projectDir: p.dir, script: fanoutScript(N, 1).replace("'bench agent '", `'bench ${tag} '`), executor, control: false })
+    const handle = await startRun({ projectDir: p.dir, script: fanoutScript(N, 1).replace("'bench agent '", `'bench ${tag} '`), executor, defaultModel: OFFLINE_MODEL, control: false })
     peakLimit = handle.view().concurrency?.limit ?? 0
     const sub = handle.events.subscribe((e) => {
       if (e.type === 'concurrency') peakLimit = Math.max(peakLimit, e.limit)
@@ -63,7 +71,7 @@ try {
   }
   const one = await run(beds.slice(0, 1), 'one')
   const three = await run(beds, 'three')
-  console.log(`machine: ${machine()}; offline model latency ${LATENCY} ms; ${N} agents, adaptive concurrency`)
+  console.log(`machine: ${machine()}; offline model latency ${LATENCY} ms; ${N} agents, adaptive concurrency${CAP > 0 ? `, each server capped at ${CAP} in flight` : ', uncapped'}`)
   const line = (r) => `${(r.ms / 1000).toFixed(1)} s (limit up to ${r.peakLimit}; opencode CPU ${r.cpu.toFixed(1)} s = ${((r.cpu * 1000) / N).toFixed(0)} ms/agent, ${(r.cpu / (r.ms / 1000)).toFixed(2)} cores; ocdw CPU ${r.ocdwCpu.toFixed(1)} s)`
   console.log(`one server:    ${line(one)}`)
   console.log(`three servers: ${line(three)}`)
