@@ -5,16 +5,11 @@ import { hash32, hashHex, hashWords, prng } from './hash.js'
 import { findRule, type OfflineRulesConfig, type RuleReply } from './rules.js'
 import { fillSchema } from './schema-fill.js'
 import { plannerTask, toyPlanAnswer, toyPlanSteps } from './toy-plan.js'
+import { contentText, type ChatMessage } from './chat-message.js'
+
+export { contentText, type ChatMessage } from './chat-message.js'
 
 export type ReplyKind = 'text' | 'json' | 'tools' | 'structured' | 'title' | 'fail'
-
-export interface ChatMessage {
-  role: string
-  content?: unknown
-  tool_calls?: { id?: string; function?: { name?: string; arguments?: string } }[]
-  tool_call_id?: string
-  name?: string
-}
 
 export interface ChatRequest {
   model?: string
@@ -44,18 +39,7 @@ export interface ReplyPlan {
 
 export const STRUCTURED_TOOL = 'StructuredOutput'
 
-/** Text of a message's content (a string or an array of parts). */
-export function contentText(content: unknown): string {
-  if (typeof content === 'string') return content
-  if (Array.isArray(content)) {
-    return content
-      .map((p) => (typeof p === 'string' ? p : p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : ''))
-      .filter(Boolean)
-      .join('\n')
-  }
-  return ''
-}
-
+/** The text of the last user message. */
 export function lastUserText(messages: ChatMessage[]): string {
   for (let i = messages.length - 1; i >= 0; i--) if (messages[i].role === 'user') return contentText(messages[i].content)
   return ''

@@ -1,7 +1,7 @@
 // The offline model's answer to the planner (src/script/planner.ts): a small, valid workflow derived from the task,
 // so `ocdw run "task" --offline` walks the planner -> approval -> run path with no API key. It is a toy plan (plan
 // the steps, do each, review), not a plan made with any understanding of the task. Pure, no I/O.
-import { contentText, type ChatMessage } from './reply.js'
+import { contentText, type ChatMessage } from './chat-message.js'
 
 /** Words that open the planner's prompt (SCRIPT_API_REFERENCE); the retry prompt opens with RETRY_OPENING. */
 const PLANNER_OPENING = 'You write ocdw workflow scripts'
