@@ -93,7 +93,8 @@ for (let t = 1; t <= TRIALS; t++) {
     // A random moment of the run itself: on a loaded machine starting OpenCode alone can outlast a fixed delay, and a
     // kill before the run exists tests nothing.
     await until(() => runIdIn(sb.project), baselineMs * 3)
-    killAt = random() * Math.max(1000, baselineMs - 3500)
+    // Within the first 60% of the uninterrupted run's time (which includes starting OpenCode): agents in flight.
+    killAt = random() * Math.max(1000, baselineMs * 0.6)
     await sleep(killAt)
   }
   await killGroup(child)
