@@ -110,7 +110,9 @@ describe('ocdw CLI on the real OpenCode server with the offline model', () => {
 
   it('stops one agent of a live run through the control channel; the run finishes without it', async () => {
     const rules = join(sb.root, 'slow-rules.json')
-    writeFileSync(rules, JSON.stringify({ latencyMs: 1500, rules: [] }))
+    // Answers take 20 s, so the agent is surely still running when `ocdw stop` (a whole CLI start) reaches it on a
+    // loaded machine.
+    writeFileSync(rules, JSON.stringify({ latencyMs: 20_000, rules: [] }))
     writeFileSync(join(sb.project, 'slow.js'), SLOW(3))
     const before = runsOf(sb)
     const child = sb.spawn(['run', '--script', 'slow.js', '--offline', '--yes', '--json', '--concurrency', '3'], { env: { OCDW_OFFLINE_RULES: rules } })
