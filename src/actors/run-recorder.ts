@@ -59,11 +59,19 @@ function endedRunFile(run: RunFile, f: RunEnd): RunFile {
   } as RunFile
 }
 
+/** The next write window: 20x the CPU time the last snapshot and view write took, never less than `throttleMs`, at
+ *  most 30 s. CPU time, not wall time: on a busy disk an fsync can wait for seconds while costing nothing, and a
+ *  window stretched by that left a small run's snapshot and view.json (what `ls`, `show` and the TUI read) up to
+ *  30 s behind. */
+export function nextWindowMs(throttleMs: number, writeCpuMs: number): number {
+  return Math.max(throttleMs, Math.min(30_000, 20 * writeCpuMs))
+}
+
 /**
  * snapshot.json and view.json, rewritten when the run changed, at most once per window. The persisted snapshot is
  * computed only when the window ends (serialising every agent per transition would make the runtime quadratic), and
- * a big run's writes take a while: the window is 20x as long as the last write took (never less than throttleMs),
- * which keeps them under ~5% of the run's time however many agents it has.
+ * a big run's writes take a while: the window grows with their cost (nextWindowMs), which keeps them under ~5% of
+ * the run's CPU however many agents it has.
  */
 function createThrottledState(runDir: string, throttleMs: number, writeFailed: (what: string) => (err: Error) => void) {
   const snapshots = createSnapshotWriter(runDir, { throttleMs, onError: writeFailed('snapshot') })
@@ -76,14 +84,15 @@ function createThrottledState(runDir: string, throttleMs: number, writeFailed: (
     if (!dirty) return
     const { getSnapshot, view } = dirty
     dirty = undefined
-    const t0 = performance.now()
+    const cpu0 = process.cpuUsage()
     try {
       snapshots.write(getSnapshot())
       writeFileAtomic(viewFile, JSON.stringify(view), { durable: false })
     } catch (err) {
       writeFailed('snapshot and view')(err as Error)
     }
-    wait = Math.max(throttleMs, Math.min(30_000, 20 * (performance.now() - t0)))
+    const cpu = process.cpuUsage(cpu0)
+    wait = nextWindowMs(throttleMs, (cpu.user + cpu.system) / 1000)
   }
   return {
     markDirty(getSnapshot: () => unknown, view: RunView): void {
