@@ -22,6 +22,10 @@ export interface OfflineModelOptions {
   maxInFlight?: number
   /** Append one JSON line per request here. Default: OCDW_OFFLINE_LOG. */
   logFile?: string
+  /** Append one JSON line per chat request the moment it arrives (before any latency): a request still in flight,
+   *  or one whose process was killed before it was answered, shows here and never in logFile. Default:
+   *  OCDW_OFFLINE_ARRIVALS. */
+  arrivalsFile?: string
   /** Also write each request's system prompt into the log line (`system`). Default: OCDW_OFFLINE_LOG_SYSTEM=1. */
   logSystem?: boolean
   /** retry-after-ms sent with injected failures (default 20). */
@@ -99,6 +103,7 @@ async function route(req: IncomingMessage, res: ServerResponse, chat: ChatHandle
 function createChatHandler(config: OfflineRulesConfig, options: OfflineModelOptions, stats: OfflineModel['stats']): ChatHandler {
   const logFile = options.logFile ?? (process.env.OCDW_OFFLINE_LOG || undefined)
   const logSystem = options.logSystem ?? process.env.OCDW_OFFLINE_LOG_SYSTEM === '1'
+  const arrivalsFile = options.arrivalsFile ?? (process.env.OCDW_OFFLINE_ARRIVALS || undefined)
   const retryAfterMs = options.retryAfterMs ?? 20
   const seenKeys = new Map<string, number>()
   const state = {
@@ -125,6 +130,7 @@ function createChatHandler(config: OfflineRulesConfig, options: OfflineModelOpti
     // OpenCode's own title requests (its small model, which a provider limits apart) are neither limited nor counted.
     const messages = Array.isArray(body.messages) ? body.messages : []
     const title = isTitleRequest(systemText(body), messages)
+    if (arrivalsFile) appendFileSync(arrivalsFile, JSON.stringify({ at: startedAt, lastUser: lastUserText(messages), title }) + '\n')
     if (config.maxInFlight !== undefined && !title && inFlight >= config.maxInFlight) {
       // Refused before any work, as a provider's rate limiter does; not counted in flight, and the rules' answers
       // (which count repeats) are untouched, so a retried request gets the answer it would have got.

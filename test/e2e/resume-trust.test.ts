@@ -20,6 +20,9 @@ const journal = (runDir: string) =>
     : []
 const asked = (log: string, prompt: string) =>
   existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.kind !== 'title' && e.lastUser === prompt).length : 0
+/** Chat requests for `prompt` that reached the offline model (answered or not); title requests are not counted. */
+const arrived = (file: string, prompt: string) =>
+  existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => !e.title && e.lastUser === prompt).length : 0
 const runDirOf = (sb: Sandbox, marker: string) => {
   const root = join(sb.project, '.opencode/workflows/runs')
   if (!existsSync(root)) return undefined
@@ -38,27 +41,29 @@ describe('runs you can trust, on the real server', { timeout: 400_000 }, () => {
 
   it('13.1 an agent killed in flight is asked exactly once more on resume, even when it finishes before the script asks', async () => {
     const rules = join(sb.root, 'fix-rules.json')
-    const log = join(sb.root, 'fix-model.log')
-    // The first answer takes a minute, so the kill surely lands while FIX is in flight however loaded the machine is;
-    // the rules are read when the offline model starts, so the resumed run's model answers at once (below).
-    const fixRules = (latencyMs: number) => JSON.stringify({ rules: [{ match: '^FIX the flaky test$', latencyMs, reply: { text: 'fixed it' } }] })
-    writeFileSync(rules, fixRules(60_000))
+    const arrivals = join(sb.root, 'fix-arrivals.log')
+    const FIX = 'FIX the flaky test'
+    // The first answer never comes while the test runs, so the kill surely lands while FIX is at the model however
+    // loaded the machine is. The rules are read when the offline model starts: the resumed run's model answers in
+    // half a second, so the restored agent can finish while the script still waits on its 5 s gate.
+    const fixRules = (latencyMs: number) => JSON.stringify({ rules: [{ match: `^${FIX}$`, latencyMs, reply: { text: 'fixed it' } }] })
+    writeFileSync(rules, fixRules(600_000))
     writeFileSync(join(sb.project, 'gate-fix.js'), `export const meta = { name: 'gate-fix' }
 await gate('sleep 5')
-const fixed = await agent('FIX the flaky test', { label: 'fixer' })
+const fixed = await agent('${FIX}', { label: 'fixer' })
 return fixed
 `)
-    const env = { OCDW_OFFLINE_RULES: rules, OCDW_OFFLINE_LOG: log }
+    const env = { OCDW_OFFLINE_RULES: rules, OCDW_OFFLINE_ARRIVALS: arrivals }
     const child = sb.spawn(['run', '--script', 'gate-fix.js', '--offline', '--yes', '--json'], { env })
     const runDir = await waitFor('the gate-fix run', () => runDirOf(sb, "'gate-fix'"))
     const id = runDir.split('/').pop()!
-    await waitFor('the FIX request at the model', () => asked(log, 'FIX the flaky test') === 1)
-    // snapshot.json is written throttled: on a loaded machine it may not exist yet when FIX is already at the model.
+    await waitFor('the FIX request at the model', () => arrived(arrivals, FIX) === 1)
+    // snapshot.json is written throttled: on a loaded machine it may not show FIX yet when FIX is already at the model.
     const snapshotPath = join(runDir, 'snapshot.json')
     await waitFor('a snapshot with FIX running', () => existsSync(snapshotPath) && /"running":\["[\w-]+"\]/.test(readFileSync(snapshotPath, 'utf8')))
     process.kill(-child.pid!, 'SIGKILL')
     await new Promise((r) => child.on('exit', r))
-    // The kill landed while FIX was in flight.
+    // The kill landed while FIX was in flight: the model never answered it.
     expect(journal(runDir).some((e) => e.t === 'agent.done')).toBe(false)
     writeFileSync(rules, fixRules(500))
     await waitFor('the orphaned server to exit', () => leftovers(sb.root).length === 0, 20_000)
@@ -73,7 +78,7 @@ return fixed
     const summary = parseJsonOut(resumed.stdout)
     expect(summary.result).toBe('fixed it')
     // One request before the kill, one new attempt after it: never a third.
-    expect(asked(log, 'FIX the flaky test')).toBe(2)
+    expect(arrived(arrivals, FIX)).toBe(2)
   }, 300_000)
 
   it('13.6 a server that dies mid-run interrupts the run (exit 1, a sentence, nothing reads as a result); resume completes it', async () => {
