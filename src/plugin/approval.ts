@@ -1,14 +1,14 @@
 // Approval of a workflow inside OpenCode, through OpenCode's own permission prompt (ctx.ask). What the user sees:
-// the tool call's title names the workflow, its description, phases and estimated agent count, and the path of a
-// file holding the full script; the request's metadata carries the same plus the full text. "Always" is keyed on
-// the script's sha256, never on meta.name (which the model chooses): a different script with the same name asks
-// again.
+// the tool call's title names the workflow, its description, phases, estimated agent count and the sub-workflows it
+// calls, and the path of a file holding the full script and those sub-workflows; the request's metadata carries the
+// same plus the full texts. "Always" is keyed on the sha256 of the script together with its sub-workflows, never on
+// meta.name (which the model chooses): another script with the same name, or a changed sub-workflow, asks again.
 import { existsSync, lstatSync, mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { ToolContext } from '@opencode-ai/plugin'
 import { estimateAgents } from '../script/estimate.js'
 import type { ScriptMeta } from '../script/meta.js'
-import { approvedWithoutAsking, scriptHash, type ApprovalMode } from '../usecases/approval-policy.js'
+import { approvedWithoutAsking, consentHash, scriptHash, type ApprovalMode } from '../usecases/approval-policy.js'
 import { writeFileAtomic } from '../store/atomic.js'
 import { approvalsDir } from '../store/run-dir.js'
 import { sanitizeLine } from '../machines/sanitize.js'
@@ -21,9 +21,12 @@ export interface ApprovalRequest {
   source: string
   /** The caller's own description (the tool's `description` argument), shown next to the script's. */
   callerDescription?: string
+  /** The source of each sub-workflow the script names in a workflow('...') call: approved together with it. */
+  subWorkflows?: Record<string, string>
 }
 
 export interface ApprovalOutcome {
+  /** sha256 of what was approved: the script's own when it calls no sub-workflow, else of the script and them. */
   scriptHash: string
   /** How the run was let go: asked and allowed, known consent, or the bypass option. */
   how: 'asked' | 'consent' | 'bypass'
@@ -48,8 +51,16 @@ export function approvalSummary(r: ApprovalRequest, scriptFile?: string | ''): s
   const agents = est.unbounded ? `${est.max ? `at least ${est.max}` : 'an open-ended number of'} agents (loops or sub-workflows)` : `${est.max} agent${est.max === 1 ? '' : 's'}`
   const phases = r.meta.phases?.length ? `phases ${r.meta.phases.map((p) => p.title).join(' → ')}` : 'no declared phases'
   const description = [r.meta.description, r.callerDescription].filter(Boolean).join(' — ')
+  const subs = Object.keys(r.subWorkflows ?? {})
+  const calls = subs.length ? `; calls sub-workflow${subs.length === 1 ? '' : 's'} ${subs.join(', ')}` : ''
   const where = scriptFile === undefined ? '' : scriptFile ? `; full script: ${scriptFile}` : "; full script: in the request's metadata"
-  return `workflow ${r.meta.name}${description ? `: ${description}` : ''}; ${phases}; about ${agents}${where}`
+  return `workflow ${r.meta.name}${description ? `: ${description}` : ''}; ${phases}; about ${agents}${calls}${where}`
+}
+
+/** What the user reads before answering: the script, then each sub-workflow it calls under a comment naming it. */
+export function reviewText(source: string, subWorkflows: Record<string, string> = {}): string {
+  const parts = Object.entries(subWorkflows).map(([name, text]) => `\n// ---- sub-workflow ${JSON.stringify(name)}, approved with the script above ----\n${text}`)
+  return source + parts.join('')
 }
 
 /**
@@ -57,7 +68,7 @@ export function approvalSummary(r: ApprovalRequest, scriptFile?: string | ''): s
  * project (written by rename, so a planted file there is replaced, never followed). A repository can ship those
  * directories as symbolic links to elsewhere: then no file is written (the request's metadata still holds the text).
  */
-function writeScriptForReview(projectDir: string, name: string, hash: string, source: string): string | undefined {
+function writeScriptForReview(projectDir: string, name: string, hash: string, text: string): string | undefined {
   const dir = approvalsDir(projectDir)
   for (let d = dir; d.length > projectDir.length; d = dirname(d)) {
     if (existsSync(d) && lstatSync(d).isSymbolicLink()) return undefined
@@ -65,7 +76,7 @@ function writeScriptForReview(projectDir: string, name: string, hash: string, so
   try {
     mkdirSync(dir, { recursive: true })
     const file = join(dir, `${name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 60)}-${hash.slice(0, 16)}.js`)
-    writeFileAtomic(file, source)
+    writeFileAtomic(file, text)
     return file
   } catch {
     return undefined // a read-only project: the metadata still carries the script
@@ -76,10 +87,10 @@ function writeScriptForReview(projectDir: string, name: string, hash: string, so
 export type Notify = (title: string, message: string, durationMs?: number) => Promise<void>
 
 export async function approveInOpencode(mode: PluginMode, ctx: ToolContext, r: ApprovalRequest, notify?: Notify): Promise<ApprovalOutcome> {
-  const hash = scriptHash(r.source)
-  const scriptFile = writeScriptForReview(r.projectDir, r.meta.name, hash, r.source)
+  const hash = consentHash(r.source, r.subWorkflows)
+  const scriptFile = writeScriptForReview(r.projectDir, r.meta.name, hash, reviewText(r.source, r.subWorkflows))
   // The same policy as the CLI's; "always" in OpenCode's own prompt is OpenCode's to remember (keyed on the hash).
-  const without = approvedWithoutAsking(mode, { projectDir: r.projectDir, name: r.meta.name, source: r.source })
+  const without = approvedWithoutAsking(mode, { projectDir: r.projectDir, name: r.meta.name, source: r.source, subWorkflows: r.subWorkflows })
   if (without) return { scriptHash: hash, how: without, scriptFile }
   const summary = approvalSummary(r, scriptFile ?? '')
   // The tool call's title is what OpenCode shows next to its permission prompt (the TUI shows no request metadata).
@@ -107,6 +118,7 @@ export async function approveInOpencode(mode: PluginMode, ctx: ToolContext, r: A
         ...(scriptFile ? { scriptFile } : {}),
         summary,
         script: r.source,
+        ...(Object.keys(r.subWorkflows ?? {}).length ? { workflows: r.subWorkflows } : {}),
       },
     })
   } catch (err) {

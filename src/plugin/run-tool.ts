@@ -6,6 +6,7 @@ import { tool, type ToolContext, type ToolDefinition, type ToolResult } from '@o
 import type { OpencodeClient } from '@opencode-ai/sdk/v2'
 import { createOpencodeExecutor } from '../opencode/executor.js'
 import { startRun, type RunHandle } from '../actors/runtime.js'
+import { approvedSetOf, enforceApproved, type ApprovedSet } from '../actors/approved-set.js'
 import { workflowResolver } from '../actors/workflow-lookup.js'
 import { parseScript } from '../script/meta.js'
 import { approveInOpencode, type PluginMode } from './approval.js'
@@ -64,9 +65,12 @@ async function runWorkflow(rt: PluginRuntime, a: WorkflowToolArgs, ctx: ToolCont
   const scriptText = source ?? readRunScript(projectDir, resumeId!)
   const parsed = parseScript(scriptText)
   const label = a.title?.trim() || parsed.meta.name
-  const approval = await approveInOpencode(rt.mode, ctx, { projectDir, meta: parsed.meta, source: scriptText, callerDescription: a.description }, (title, message, duration) => toast(rt, message, title, duration))
+  // Approval covers the sub-workflows the script names, and only those versions may run (as in the CLI).
+  const { sources: subWorkflows, ...approved } = await approvedSetOf(scriptText, workflowResolver(projectDir))
+  const request = { projectDir, meta: parsed.meta, source: scriptText, callerDescription: a.description, subWorkflows }
+  const approval = await approveInOpencode(rt.mode, ctx, request, (title, message, duration) => toast(rt, message, title, duration))
   const notes = approval.how === 'bypass' ? [BYPASS_NOTE] : []
-  const { run, finished } = await startWatchedRun(rt, ctx, label, { projectDir, script: source, resumeRunId: resumeId, args: a.args, budget: a.budget })
+  const { run, finished } = await startWatchedRun(rt, ctx, label, { projectDir, script: source, resumeRunId: resumeId, args: a.args, budget: a.budget, approved })
   // A one-shot `opencode run` exits when this turn ends, which would stop a background run: wait there instead.
   if (a.background && !rt.backgroundByDefault) notes.push('The run waited in the foreground: this `opencode run` exits when the turn ends, which would stop a background run.')
   if ((a.background ?? true) && rt.backgroundByDefault) {
@@ -102,7 +106,7 @@ async function startWatchedRun(
   rt: PluginRuntime,
   ctx: ToolContext,
   label: string,
-  o: { projectDir: string; script?: string; resumeRunId?: string; args: unknown; budget?: number },
+  o: { projectDir: string; script?: string; resumeRunId?: string; args: unknown; budget?: number; approved: ApprovedSet },
 ): Promise<{ run: RunHandle; finished: Promise<RunSummary> }> {
   const executor = createOpencodeExecutor({ client: rt.client, directory: o.projectDir, parentSessionId: ctx.sessionID })
   let run: RunHandle
@@ -113,7 +117,8 @@ async function startWatchedRun(
       resumeRunId: o.resumeRunId,
       args: o.args,
       executor,
-      resolveWorkflow: workflowResolver(o.projectDir),
+      resolveWorkflow: enforceApproved(workflowResolver(o.projectDir), o.approved.workflows),
+      approved: o.approved,
       gate: executor.shell?.bind(executor),
       ...(o.budget ? { budget: o.budget } : {}),
       recordOptions: { parentSessionId: ctx.sessionID, via: 'plugin' },

@@ -4,13 +4,17 @@
 //     permission request even where config says ask, and says so in its answer;
 //  2. default mode honours the consent the CLI records for (project, name, script hash); a changed script asks again,
 //     and a reject ends the tool call before any agent starts;
-//  3. OpenCode's own `"permission": { "workflow": "allow" }` runs without asking even when everything else asks.
+//  3. OpenCode's own `"permission": { "workflow": "allow" }` runs without asking even when everything else asks;
+//  4. approval covers the sub-workflows a script calls: shown and hashed with it, so "always" does not carry over to
+//     a changed sub-workflow, and a sub-workflow called by a computed name (never shown) does not run.
 // Every `permission.asked` event is recorded from the server's event stream; one a test does not expect is rejected
 // at once, so a wrong prompt fails the test instead of hanging it.
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { scriptHash } from '../../src/cli/approval.js'
+import { consentHash } from '../../src/usecases/approval-policy.js'
 import { startOfflineTestbed, type OfflineTestbed, type OfflineTestbedOptions } from '../../src/offline/testbed.js'
 import { hasConsent, recordConsent } from '../../src/store/consent.js'
 import { waitFor } from '../support/wait.js'
@@ -26,12 +30,25 @@ const CONSENTED = script('consented', 'consent-done')
 // Same workflow name, different text: the consent recorded for CONSENTED does not cover it.
 const CHANGED = script('consented', 'changed-done')
 const ALLOWED = script('allowed', 'allow-done')
+// A script that runs a project workflow by name, and one that names it by a computed name (which approval cannot show).
+const PARENT = `export const meta = { name: 'parent' }
+return await workflow('helper')
+`
+const COMPUTED = `export const meta = { name: 'computed' }
+const name = ['hel', 'per'].join('')
+return await workflow(name)
+`
+const helper = (version: string) => `export const meta = { name: 'helper' }
+return await agent('helper question ${version}', { label: 'helper ${version}' })
+`
 
 const RULES = [
   { match: '^run bypassed$', reply: { tools: [{ name: 'workflow', args: { script: BYPASSED, background: false } }] } },
   { match: '^run consented$', reply: { tools: [{ name: 'workflow', args: { script: CONSENTED, background: false } }] } },
   { match: '^run changed$', reply: { tools: [{ name: 'workflow', args: { script: CHANGED, background: false } }] } },
   { match: '^run allowed$', reply: { tools: [{ name: 'workflow', args: { script: ALLOWED, background: false } }] } },
+  { match: '^run parent$', reply: { tools: [{ name: 'workflow', args: { script: PARENT, background: false } }] } },
+  { match: '^run computed$', reply: { tools: [{ name: 'workflow', args: { script: COMPUTED, background: false } }] } },
 ]
 
 /** A test bed with the plugin loaded, its `permission.asked` events, and the sessions whose prompts a test answers. */
@@ -232,6 +249,53 @@ describe('workflow approval in the real OpenCode server', () => {
     it('runs the workflow tool without asking', async () => {
       await bed.expectRunsWithoutAsking('run allowed', 'allow-done')
       expect(bed.asked).toEqual([])
+    })
+  })
+
+  describe('a script that calls sub-workflows', () => {
+    const bed = new Bed()
+    beforeAll(() => bed.start({ permission: { workflow: 'ask' } }), 60_000)
+    afterAll(() => bed.stop())
+
+    it('shows and hashes them with the script: "always" does not cover a changed sub-workflow, and a computed name does not run', async () => {
+      const helperFile = join(bed.dir, '.opencode/workflows/helper.js')
+      mkdirSync(join(bed.dir, '.opencode/workflows'), { recursive: true })
+      writeFileSync(helperFile, helper('v1'))
+
+      const first = await bed.newSession()
+      bed.manual.add(first)
+      const turn1 = bed.say(first, 'run parent')
+      const req1 = await waitFor('the request for the parent workflow', () => bed.askedFor(first)[0])
+      expect(req1.metadata.workflows).toEqual({ helper: helper('v1') })
+      expect(req1.patterns[0]).toMatch(new RegExp(`^workflow parent; .*calls sub-workflow helper.* sha256:${consentHash(PARENT, { helper: helper('v1') })}$`))
+      expect(req1.metadata.sha256).not.toBe(scriptHash(PARENT))
+      await bed.tb.client.permission.reply({ requestID: req1.id, directory: bed.dir, reply: 'always' })
+      await turn1
+      expect((await bed.workflowParts(first)).map((p) => p.state.status)).toEqual(['completed'])
+      expect((await bed.children(first)).map((c) => c.title)).toEqual(['ocdw: helper v1'])
+
+      // The repository (or the model) changes the sub-workflow: the same top script asks again, showing the new text.
+      writeFileSync(helperFile, helper('v2'))
+      const second = await bed.newSession()
+      bed.manual.add(second)
+      const turn2 = bed.say(second, 'run parent')
+      const req2 = await waitFor('a new request after the sub-workflow changed', () => bed.askedFor(second)[0])
+      expect(req2.metadata.workflows).toEqual({ helper: helper('v2') })
+      await bed.tb.client.permission.reply({ requestID: req2.id, directory: bed.dir, reply: 'reject' })
+      await turn2
+      expect(await bed.children(second)).toHaveLength(0)
+
+      // A computed name was never shown for approval: approving the script does not let it run.
+      const third = await bed.newSession()
+      bed.manual.add(third)
+      const turn3 = bed.say(third, 'run computed')
+      const req3 = await waitFor('the request for the computed-name script', () => bed.askedFor(third)[0])
+      expect(req3.metadata.workflows).toBeUndefined()
+      await bed.tb.client.permission.reply({ requestID: req3.id, directory: bed.dir, reply: 'once' })
+      await turn3
+      const [part] = await bed.workflowParts(third)
+      expect(part.state.output ?? part.state.error).toContain('was not part of what was approved')
+      expect(await bed.children(third)).toHaveLength(0)
     })
   })
 })
