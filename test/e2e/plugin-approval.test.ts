@@ -105,6 +105,19 @@ class Bed {
     return this.tb.client.session.prompt({ sessionID, directory: this.dir, parts: [{ type: 'text', text }] })
   }
 
+  /** Says `text` in a new session whose workflow permission request the test answers (with `reply`). */
+  async request(text: string, what: string) {
+    const sessionID = await this.newSession()
+    this.manual.add(sessionID)
+    const turn = this.say(sessionID, text)
+    const req = await waitFor(what, () => this.askedFor(sessionID)[0])
+    return { sessionID, turn, req }
+  }
+
+  reply(req: { id: string }, reply: 'once' | 'always' | 'reject') {
+    return this.tb.client.permission.reply({ requestID: req.id, directory: this.dir, reply })
+  }
+
   async workflowParts(sessionID: string): Promise<any[]> {
     return ((await this.tb.client.session.messages({ sessionID, directory: this.dir })).data ?? [])
       .flatMap((m: any) => m.parts)
@@ -155,12 +168,9 @@ describe('workflow approval in the real OpenCode server', () => {
     afterAll(() => bed.stop())
 
     it('does not switch approval off: the user is still asked', async () => {
-      const sessionID = await bed.newSession()
-      bed.manual.add(sessionID)
-      const turn = bed.say(sessionID, 'run bypassed')
-      const req = await waitFor('the workflow permission request despite OCDW_MODE', () => bed.askedFor(sessionID)[0])
+      const { sessionID, turn, req } = await bed.request('run bypassed', 'the workflow permission request despite OCDW_MODE')
       expect(req.metadata.script).toBe(BYPASSED)
-      await bed.tb.client.permission.reply({ requestID: req.id, directory: bed.dir, reply: 'reject' })
+      await bed.reply(req, 'reject')
       await turn
       expect(await bed.children(sessionID)).toHaveLength(0)
     })
@@ -189,16 +199,13 @@ describe('workflow approval in the real OpenCode server', () => {
 
       await bed.expectRunsWithoutAsking('run consented', 'consent-done')
 
-      const sessionID = await bed.newSession()
-      bed.manual.add(sessionID)
-      const turn = bed.say(sessionID, 'run changed')
-      const req = await waitFor('the workflow permission request for the changed script', () => bed.askedFor(sessionID)[0])
+      const { sessionID, turn, req } = await bed.request('run changed', 'the workflow permission request for the changed script')
       // "always" is keyed on the script's hash: the same name with another script is another pattern.
       expect(req.patterns).toHaveLength(1)
       expect(req.patterns[0]).toMatch(new RegExp(`^workflow consented; .* sha256:${scriptHash(CHANGED)}$`))
       expect(req.metadata.script).toBe(CHANGED)
       expect(await bed.children(sessionID)).toHaveLength(0)
-      const replied = await bed.tb.client.permission.reply({ requestID: req.id, directory: bed.dir, reply: 'reject' })
+      const replied = await bed.reply(req, 'reject')
       expect(replied.error).toBeUndefined()
       await turn
       const parts = await bed.workflowParts(sessionID)
@@ -216,22 +223,16 @@ describe('workflow approval in the real OpenCode server', () => {
     afterAll(() => bed.stop())
 
     it('covers exactly the approved script: the same name with another script asks again', async () => {
-      const first = await bed.newSession()
-      bed.manual.add(first)
-      const turn1 = bed.say(first, 'run consented')
-      const req1 = await waitFor('the first workflow permission request', () => bed.askedFor(first)[0])
-      await bed.tb.client.permission.reply({ requestID: req1.id, directory: bed.dir, reply: 'always' })
+      const { sessionID: first, turn: turn1, req: req1 } = await bed.request('run consented', 'the first workflow permission request')
+      await bed.reply(req1, 'always')
       await turn1
       expect((await bed.workflowParts(first)).map((p) => p.state.status)).toEqual(['completed'])
 
       // Same workflow name, different script: "always" does not cover it.
-      const second = await bed.newSession()
-      bed.manual.add(second)
-      const turn2 = bed.say(second, 'run changed')
-      const req2 = await waitFor('a new request for the changed script', () => bed.askedFor(second)[0])
+      const { sessionID: second, turn: turn2, req: req2 } = await bed.request('run changed', 'a new request for the changed script')
       expect(req2.metadata.name).toBe('consented')
       expect(req2.metadata.script).toBe(CHANGED)
-      await bed.tb.client.permission.reply({ requestID: req2.id, directory: bed.dir, reply: 'reject' })
+      await bed.reply(req2, 'reject')
       await turn2
       expect(await bed.children(second)).toHaveLength(0)
 
@@ -262,36 +263,27 @@ describe('workflow approval in the real OpenCode server', () => {
       mkdirSync(join(bed.dir, '.opencode/workflows'), { recursive: true })
       writeFileSync(helperFile, helper('v1'))
 
-      const first = await bed.newSession()
-      bed.manual.add(first)
-      const turn1 = bed.say(first, 'run parent')
-      const req1 = await waitFor('the request for the parent workflow', () => bed.askedFor(first)[0])
+      const { sessionID: first, turn: turn1, req: req1 } = await bed.request('run parent', 'the request for the parent workflow')
       expect(req1.metadata.workflows).toEqual({ helper: helper('v1') })
       expect(req1.patterns[0]).toMatch(new RegExp(`^workflow parent; .*calls sub-workflow helper.* sha256:${consentHash(PARENT, { helper: helper('v1') })}$`))
       expect(req1.metadata.sha256).not.toBe(scriptHash(PARENT))
-      await bed.tb.client.permission.reply({ requestID: req1.id, directory: bed.dir, reply: 'always' })
+      await bed.reply(req1, 'always')
       await turn1
       expect((await bed.workflowParts(first)).map((p) => p.state.status)).toEqual(['completed'])
       expect((await bed.children(first)).map((c) => c.title)).toEqual(['ocdw: helper v1'])
 
       // The repository (or the model) changes the sub-workflow: the same top script asks again, showing the new text.
       writeFileSync(helperFile, helper('v2'))
-      const second = await bed.newSession()
-      bed.manual.add(second)
-      const turn2 = bed.say(second, 'run parent')
-      const req2 = await waitFor('a new request after the sub-workflow changed', () => bed.askedFor(second)[0])
+      const { sessionID: second, turn: turn2, req: req2 } = await bed.request('run parent', 'a new request after the sub-workflow changed')
       expect(req2.metadata.workflows).toEqual({ helper: helper('v2') })
-      await bed.tb.client.permission.reply({ requestID: req2.id, directory: bed.dir, reply: 'reject' })
+      await bed.reply(req2, 'reject')
       await turn2
       expect(await bed.children(second)).toHaveLength(0)
 
       // A computed name was never shown for approval: approving the script does not let it run.
-      const third = await bed.newSession()
-      bed.manual.add(third)
-      const turn3 = bed.say(third, 'run computed')
-      const req3 = await waitFor('the request for the computed-name script', () => bed.askedFor(third)[0])
+      const { sessionID: third, turn: turn3, req: req3 } = await bed.request('run computed', 'the request for the computed-name script')
       expect(req3.metadata.workflows).toBeUndefined()
-      await bed.tb.client.permission.reply({ requestID: req3.id, directory: bed.dir, reply: 'once' })
+      await bed.reply(req3, 'once')
       await turn3
       const [part] = await bed.workflowParts(third)
       expect(part.state.output ?? part.state.error).toContain('was not part of what was approved')
