@@ -54,7 +54,9 @@ export function approvalSummary(r: ApprovalRequest, scriptFile?: string | ''): s
   const subs = Object.keys(r.subWorkflows ?? {})
   const calls = subs.length ? `; calls sub-workflow${subs.length === 1 ? '' : 's'} ${subs.join(', ')}` : ''
   const where = scriptFile === undefined ? '' : scriptFile ? `; full script: ${scriptFile}` : "; full script: in the request's metadata"
-  return `workflow ${r.meta.name}${description ? `: ${description}` : ''}; ${phases}; about ${agents}${calls}${where}`
+  // The model writes the name, description, phases and sub-workflow names: OpenCode shows this line as the tool
+  // call's title and a toast, so no terminal control sequence survives in it.
+  return sanitizeLine(`workflow ${r.meta.name}${description ? `: ${description}` : ''}; ${phases}; about ${agents}${calls}${where}`)
 }
 
 /** What the user reads before answering: the script, then each sub-workflow it calls under a comment naming it. */

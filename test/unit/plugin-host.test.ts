@@ -105,4 +105,12 @@ describe('approval: the script for review and the "always" pattern', () => {
     expect(pattern).not.toMatch(/[*?]/)
     expect(pattern).toContain('workflow w: desc; phases One')
   })
+
+  it('the summary OpenCode shows as title and toast carries no terminal control sequence from the script', () => {
+    const evil = { name: 'w\u001b]52;c;AAAA\u0007', description: 'clear\u001b[2J\nnext', phases: [{ title: 'One\u009b31m' }] }
+    const summary = approvalSummary({ projectDir: '/p', meta: evil as typeof meta, source: 'x', subWorkflows: { 'sub\u001b[1A': 'return 1' } })
+    expect(summary).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/)
+    expect(summary).toContain('workflow w: clear next; phases One')
+    expect(summary).toMatch(/calls sub-workflow sub$/)
+  })
 })
