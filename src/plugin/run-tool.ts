@@ -64,7 +64,8 @@ async function runWorkflow(rt: PluginRuntime, a: WorkflowToolArgs, ctx: ToolCont
   const source = resumeId ? undefined : loadSource(a, projectDir)
   const scriptText = source ?? readRunScript(projectDir, resumeId!)
   const parsed = parseScript(scriptText)
-  const label = a.title?.trim() || parsed.meta.name
+  // Shown by OpenCode as the tool call's title: the model wrote it, so it is sanitised like everything else shown.
+  const label = sanitizeLine(a.title?.trim() || parsed.meta.name)
   // Approval covers the sub-workflows the script names, and only those versions may run (as in the CLI).
   const { sources: subWorkflows, ...approved } = await approvedSetOf(scriptText, workflowResolver(projectDir))
   const request = { projectDir, meta: parsed.meta, source: scriptText, callerDescription: a.description, subWorkflows }
@@ -132,8 +133,9 @@ async function startWatchedRun(
   ctx.metadata({ title: `workflow ${label}: ${run.runId}`, metadata: { runId: run.runId } })
   const sub = run.events.subscribe((ev) => {
     if (ev.type === 'phase.started') {
-      ctx.metadata({ title: `workflow ${label}: ${ev.title}`, metadata: { runId: run.runId, phase: ev.title } })
-      void toast(rt, `${label}: phase ${ev.title}`)
+      const phase = sanitizeLine(ev.title)
+      ctx.metadata({ title: `workflow ${label}: ${phase}`, metadata: { runId: run.runId, phase } })
+      void toast(rt, `${label}: phase ${phase}`)
     }
     // A gate whose bash rule says "ask" waits on the run's own permission path (actors/gate-ask.ts): the workflow
     // tool call, whose ctx.ask is OpenCode's dialog, has returned long before in a background run. Say how to answer.
