@@ -62,6 +62,11 @@ export function registerRun(program: Command): void {
       source = w.source
       origin = `${w.scope} workflow ${w.name}`
     } else if (task.length) {
+      // A script the planner writes is new, so it needs approval: with no terminal to ask in and no --yes, say so
+      // before a server starts and the planner spends model calls on a script that could not run.
+      if (!flags.yes && mode !== 'bypass' && !process.stdin.isTTY) {
+        return refuse(cmd, flags, "The planner's script needs approval and there is no terminal to ask in, so nothing was started and no model was called; run again with --yes (or --mode bypass) to approve whatever it writes, or in a terminal to review it first.")
+      }
       // The planner's session and the run share one OpenCode connection (one server start, not two).
       connection = await connectFor({ projectDir, ...common })
       try {
@@ -85,12 +90,7 @@ export function registerRun(program: Command): void {
     const covered = await approvedSetOf(source, workflowResolver(projectDir))
     const decision = await approve({ projectDir, source, parsed, origin, mode, yes: flags.yes, subWorkflows: covered.sources })
     if (decision.status !== 'approved' || flags.detach) await connection?.stop()
-    if (decision.status !== 'approved') {
-      process.stderr.write(`ocdw: ${decision.message}\n`)
-      if (flags.json) process.stdout.write(JSON.stringify({ runId: null, status: 'denied', result: null, error: decision.message }) + '\n')
-      setExitCode(cmd, EXIT.stopped)
-      return
-    }
+    if (decision.status !== 'approved') return refuse(cmd, flags, decision.message)
     if (flags.detach) {
       const { detachRun } = await import('./detach.js')
       setExitCode(cmd, await detachRun({ projectDir, source: decision.source, flags }))
@@ -99,6 +99,13 @@ export function registerRun(program: Command): void {
     const approved = decision.source === source ? covered : await approvedSetOf(decision.source, workflowResolver(projectDir))
     setExitCode(cmd, await runSession({ projectDir, script: decision.source, ...common, connection, approved: { script: approved.script, workflows: approved.workflows } }))
   })
+}
+
+/** Nothing runs without approval: the sentence on stderr (and as the --json summary), exit 3. */
+function refuse(cmd: Command, flags: RunFlags, message: string): void {
+  process.stderr.write(`ocdw: ${message}\n`)
+  if (flags.json) process.stdout.write(JSON.stringify({ runId: null, status: 'denied', result: null, error: message }) + '\n')
+  setExitCode(cmd, EXIT.stopped)
 }
 
 export function commonRunOptions(flags: RunFlags) {

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeSandbox, parseJsonOut, type Sandbox } from '../support/cli.js'
+import { leftovers, makeSandbox, parseJsonOut, type Sandbox } from '../support/cli.js'
 import { exitCodeIn, ocdwInTmux as startOcdwInTmux, type TmuxSession } from '../support/tmux.js'
 
 const script = (name: string, body: string, phases = ['Only']) =>
@@ -48,6 +48,18 @@ describe('ocdw CLI approval modes: the size caution, --mode auto and --mode bypa
       p.tmux.keys('Enter')
     }
     for (const p of prompts) expect(await exitCode(p.exitFile)).toBe(3)
+    expect(runs()).toEqual([])
+  })
+
+  it('a task for the planner with no terminal and no --yes is refused before a server starts or the model is asked', () => {
+    const log = join(sb.root, 'planner-refused.log')
+    const r = sb.run(['run', 'count', 'the', 'widgets', '--offline', '--json'], { env: { OCDW_OFFLINE_LOG: log } })
+    expect(r.code).toBe(3)
+    expect(r.stderr).toMatch(/^ocdw: The planner's script needs approval and there is no terminal to ask in, so nothing was started and no model was called; run again with --yes/)
+    expect(r.stderr).not.toMatch(/starting OpenCode/)
+    expect(parseJsonOut(r.stdout)).toMatchObject({ runId: null, status: 'denied' })
+    expect(existsSync(log)).toBe(false)
+    expect(leftovers(sb.root)).toEqual([])
     expect(runs()).toEqual([])
   })
 
