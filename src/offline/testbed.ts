@@ -14,7 +14,7 @@ export const OFFLINE_PROVIDER_ID = 'ocdw-offline'
 export const OFFLINE_MODEL = 'ocdw-offline/offline'
 
 /** The offline model's options (rules, latency, failures, log), plus where and how OpenCode runs. */
-export interface OfflineTestbedOptions extends Pick<OfflineModelOptions, 'rules' | 'latencyMs' | 'failureRate' | 'seed' | 'logFile' | 'logSystem' | 'maxInFlight'> {
+export interface OfflineTestbedOptions extends Pick<OfflineModelOptions, 'rules' | 'latencyMs' | 'failureRate' | 'seed' | 'logFile' | 'logSystem' | 'maxInFlight' | 'arrivalsFile'> {
   /** Project directory OpenCode works in (default: a new temp dir). */
   projectDir?: string
   /** OpenCode plugins to load (the `plugin` list of the generated config), e.g. a file:// URL of a built plugin. */
@@ -116,7 +116,7 @@ export async function startOfflineTestbed(o: OfflineTestbedOptions = {}): Promis
   }
   let offline: OfflineModel
   try {
-    offline = await startOfflineModel({ rules: o.rules, latencyMs: o.latencyMs, failureRate: o.failureRate, seed: o.seed, maxInFlight: o.maxInFlight, logFile, logSystem: o.logSystem })
+    offline = await startOfflineModel({ rules: o.rules, latencyMs: o.latencyMs, failureRate: o.failureRate, seed: o.seed, maxInFlight: o.maxInFlight, logFile, logSystem: o.logSystem, arrivalsFile: o.arrivalsFile })
   } catch (err) {
     cleanup()
     throw err

@@ -1,6 +1,7 @@
 // Runs you can trust (issue 13), on the real `opencode serve` with the offline model and real processes: an agent
 // interrupted by kill -9 is asked exactly once more (13.1); a dead server interrupts the run instead of completing it
-// with nulls, and resume finishes it (13.6); `ocdw stop` on a server ocdw does not own really stops the session
+// with nulls, and resume finishes it (13.6); `ocdw stop` and Ctrl-C on a server ocdw does not own really stop the session,
+// during a tool or while the model answers (the drain)
 // (13.8); ls, show and the other surfaces tell one story for killed, paused, live and resumed runs (13.11); and the
 // CLI's hygiene: bad agent names exit 2, labels and id prefixes work, restart never pretends, a closed pipe is no
 // crash, resume continues a paused live run (13.10, 13.12).
@@ -249,19 +250,66 @@ return [survey, change]
 describe('13.8 stop on a server ocdw does not own', { timeout: 300_000 }, () => {
   let sb: Sandbox
   let bed: OfflineTestbed
+  const arrivals = () => join(sb.root, 'arrivals.log')
+  /** A model turn that answers (after `latencyMs`) with a bash call that touches `marker` 5 s later. */
+  const lateTouch = (marker: string, latencyMs: number) => ({
+    match: `^touch ${marker} late$`,
+    latencyMs,
+    reply: { tools: [{ name: 'bash', args: { command: `sleep 5; touch ${marker}`, description: 'Touch a marker late' } }] },
+    then: [{ text: 'touched' }],
+  })
   beforeAll(async () => {
     sb = makeSandbox('ocdw-stop-server-')
     bed = await startOfflineTestbed({
       projectDir: sb.project,
+      arrivalsFile: arrivals(),
       rules: [
         {
           match: '^touch the marker$',
           reply: { tools: [{ name: 'bash', args: { command: 'sleep 30; touch stopped-marker', description: 'Touch a marker late' } }] },
           then: [{ text: 'touched' }],
         },
+        // The stop lands while the model is still answering; its answer (a tool call) comes after ocdw was told to stop.
+        lateTouch('stop-marker', 15_000),
+        lateTouch('sigint-marker', 15_000),
       ] as never,
     })
   })
+  /** Waits until every session on the server is idle, and returns the error names of their messages. */
+  const restingErrors = async () => {
+    await waitFor('no busy session on the server', async () => {
+      const st = await bed.client.session.status({ directory: sb.project })
+      return Object.values((st.data ?? {}) as Record<string, { type: string }>).every((s) => s.type === 'idle') || undefined
+    }, 60_000)
+    const errors: string[] = []
+    for (const s of ((await bed.client.session.list({ directory: sb.project })).data ?? []) as any[]) {
+      const msgs = (await bed.client.session.messages({ sessionID: s.id, directory: sb.project })).data ?? []
+      for (const m of msgs as any[]) if (m.info?.error) errors.push(m.info.error.name)
+    }
+    return errors
+  }
+
+  for (const how of ['ocdw stop', 'Ctrl-C'] as const) {
+    it(`13.8 ${how} while the model is answering: the tool it then asks for is aborted before it runs to the end`, async () => {
+      const marker = how === 'ocdw stop' ? 'stop-marker' : 'sigint-marker'
+      const prompt = `touch ${marker} late`
+      writeFileSync(join(sb.project, `${marker}.js`), `export const meta = { name: '${marker}' }\nreturn await agent('${prompt}')\n`)
+      const child = sb.spawn(['run', '--script', `${marker}.js`, '--server', bed.url, '--model', bed.model, '--yes', '--json'], { env: { OPENCODE_SERVER_PASSWORD: bed.auth.password } })
+      const exited = new Promise<number>((r) => child.on('exit', (c) => r(c ?? -1)))
+      const runDir = await waitFor(`the ${marker} run`, () => runDirOf(sb, `'${marker}'`))
+      await waitFor('the prompt at the model', () => arrived(arrivals(), prompt) === 1)
+      if (how === 'ocdw stop') {
+        const stop = sb.run(['stop', runDir.split('/').pop()!], { env: { OPENCODE_SERVER_PASSWORD: bed.auth.password } })
+        expect(stop.code, stop.stderr).toBe(0)
+      } else process.kill(child.pid!, 'SIGINT')
+      // ocdw leaves only once the session was aborted at its tool call (the drain), so the marker never appears.
+      expect(await exited).toBe(3)
+      expect(await restingErrors()).toContain('MessageAbortedError')
+      await new Promise((r) => setTimeout(r, 6000))
+      expect(existsSync(join(sb.project, marker))).toBe(false)
+    })
+  }
+
   afterAll(async () => {
     await bed?.stop()
     sb.cleanup()
@@ -281,17 +329,7 @@ return await agent('touch the marker')
     expect(stop.code, stop.stderr).toBe(0)
     expect(await exited).toBe(3)
     // Every session on the server has come to rest; the agent's bash call (30 s, then the marker) was cut short.
-    await waitFor('no busy session on the server', async () => {
-      const st = await bed.client.session.status({ directory: sb.project })
-      return Object.values((st.data ?? {}) as Record<string, { type: string }>).every((s) => s.type === 'idle') || undefined
-    }, 60_000)
-    const sessions = (await bed.client.session.list({ directory: sb.project })).data ?? []
-    const errors: string[] = []
-    for (const s of sessions as any[]) {
-      const msgs = (await bed.client.session.messages({ sessionID: s.id, directory: sb.project })).data ?? []
-      for (const m of msgs as any[]) if (m.info?.error) errors.push(m.info.error.name)
-    }
-    expect(errors).toContain('MessageAbortedError')
+    expect(await restingErrors()).toContain('MessageAbortedError')
     expect(existsSync(join(sb.project, 'stopped-marker'))).toBe(false)
   })
 })
