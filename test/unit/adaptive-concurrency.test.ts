@@ -1,10 +1,9 @@
 // Adaptive concurrency (issue 17.2): the pure AIMD controller, the governor that wraps an executor (overload signals,
 // per-model caps and gates, the limit it reports), the ocdw.json `concurrency` section, and the runtime wiring
 // (adaptive by default from 16, pinned by `concurrency`, the mode in run.json, the limit in the view).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createActor, fromPromise } from 'xstate'
 import { provideWorkflow } from '../../src/machines/workflow.js'
 import { createAimd, onFinished, onOverload, slots } from '../../src/machines/concurrency-control.js'
@@ -13,16 +12,9 @@ import { startRun } from '../../src/actors/runtime.js'
 import type { AgentCall, AgentExecutor, ExecResult } from '../../src/machines/types.js'
 import { waitFor } from '../support/wait.js'
 import { ZERO_TOKENS } from '../../src/machines/tokens.js'
+import { tempDirs } from '../support/temp-dirs.js'
 
-const dirs: string[] = []
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'ocdw-conc-'))
-  dirs.push(d)
-  return d
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
+const tempDir = tempDirs('ocdw-conc-')
 
 describe('AIMD controller', () => {
   it('cuts to 70% on overload, ignores the overloads of requests already in flight, and grows one slot per full round', () => {

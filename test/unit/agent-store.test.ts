@@ -1,23 +1,15 @@
 // The agent store (agents.jsonl): appended records, the index a reader builds, a torn last line, reopening, the
 // agents/<key>.json files of runs written by earlier versions, and refusing a symlink.
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { appendFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { openAgentStore, readAgentRecord, readAgentStore, type AgentRecord } from '../../src/store/agent-store.js'
 import { runPaths } from '../../src/store/run-dir.js'
 import { agentResults } from '../../src/plugin/outcome.js'
 import { applyEvent, emptyRunView } from '../../src/machines/run-view.js'
+import { tempDirs } from '../support/temp-dirs.js'
 
-const dirs: string[] = []
-function runDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'ocdw-agent-store-'))
-  dirs.push(d)
-  return d
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
+const runDir = tempDirs('ocdw-agent-store-')
 
 const record = (key: string, result: unknown, over: Partial<AgentRecord> = {}): AgentRecord => ({
   key,

@@ -1,8 +1,7 @@
 // Claude Code parity (docs/PARITY.md) below the real server: model alias and agent type resolution, saved workflows in
 // Claude's folders, the runtime's budget and cap semantics, resume keys, concurrency, and the bundled entry points.
 // The same behaviours on the real `opencode serve` are in test/e2e/parity.test.ts.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { resolveAgentType } from '../../src/opencode/agent-type.js'
@@ -14,16 +13,9 @@ import { builtinCommands, savedWorkflowCommand } from '../../src/plugin/commands
 import { createInProcessBackend } from '../../src/script/in-process-backend.js'
 import { createKeyer } from '../../src/script/keys.js'
 import { runScript } from '../../src/script/sandbox.js'
+import { tempDirs } from '../support/temp-dirs.js'
 
-const dirs: string[] = []
-const temp = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), prefix))
-  dirs.push(d)
-  return d
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
+const temp = tempDirs('ocdw-parity-')
 
 const NO_MAP: ModelMap = { models: {}, sources: {}, problems: [] }
 const WITH_ANTHROPIC: ModelCatalog = new Map([

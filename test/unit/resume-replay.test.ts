@@ -1,24 +1,16 @@
 // Resume replays the script: journal answers must land on the call sites that produced them (13.5), an edited script
 // reuses only its unchanged leading calls (16.4), an interrupted agent is asked at most once more (13.1), and the
 // resume's own flags govern a restored snapshot (13.3). In-process executor (the e2e side: test/e2e/resume-trust.test.ts).
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createInstantExecutor } from '../../src/actors/instant-executor.js'
 import { startRun } from '../../src/actors/runtime.js'
 import type { AgentCall, AgentExecutor, ExecResult } from '../../src/machines/types.js'
 import { waitFor } from '../support/wait.js'
+import { tempDirs } from '../support/temp-dirs.js'
 
-const dirs: string[] = []
-function project(): string {
-  const d = mkdtempSync(join(tmpdir(), 'ocdw-replay-'))
-  dirs.push(d)
-  return d
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
+const project = tempDirs('ocdw-replay-')
 
 const TOKENS = { input: 10, output: 5, reasoning: 0, cacheRead: 0, cacheWrite: 0 }
 

@@ -1,22 +1,14 @@
 // The actor runtime end to end against the in-process instant executor (a test double behind the AgentExecutor
 // interface; the real OpenCode executor is covered in test/e2e). Checks wiring: script -> actors -> disk -> resume.
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createInstantExecutor } from '../../src/actors/instant-executor.js'
 import { startRun } from '../../src/actors/runtime.js'
 import { readJournal } from '../../src/store/journal.js'
+import { tempDirs } from '../support/temp-dirs.js'
 
-const dirs: string[] = []
-function project(): string {
-  const d = mkdtempSync(join(tmpdir(), 'ocdw-rt-'))
-  dirs.push(d)
-  return d
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
+const project = tempDirs('ocdw-rt-')
 
 const FANOUT = `export const meta = { name: 'fanout', phases: [{ title: 'One' }, { title: 'Two' }] }
 phase('One')

@@ -1,10 +1,10 @@
 // The run store on a real temp dir: journal (truncated line tolerated, completed agents), lock (live holder refused
 // with its pid, stale lock taken over), atomic writes refusing symlinks, saved workflows, consent, run lookup.
 import { spawn } from 'node:child_process'
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { hostname, tmpdir } from 'node:os'
+import { appendFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { writeFileAtomic } from '../../src/store/atomic.js'
 import { hasConsent, recordConsent } from '../../src/store/consent.js'
 import { completedFromJournal, openJournal, readJournal } from '../../src/store/journal.js'
@@ -13,16 +13,9 @@ import { newRunId, runDir } from '../../src/store/paths.js'
 import { writeRunFile } from '../../src/store/run-file.js'
 import { findRun, listRuns } from '../../src/store/runs.js'
 import { findSavedWorkflow, listSavedWorkflows, saveWorkflow } from '../../src/store/saved-workflows.js'
+import { tempDirs } from '../support/temp-dirs.js'
 
-const dirs: string[] = []
-const temp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'ocdw-store-'))
-  dirs.push(d)
-  return d
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
+const temp = tempDirs('ocdw-store-')
 const tokens = { input: 1, output: 2, reasoning: 0, cacheRead: 0, cacheWrite: 0 }
 
 describe('journal', () => {
