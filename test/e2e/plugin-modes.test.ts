@@ -1,8 +1,9 @@
 // The ocdw plugin in the ways people run OpenCode, on the real `opencode` binary with the offline model: a one-shot
 // `opencode run --command workflow` (the plugin is served in-process there: nothing listens on input.serverUrl), and
 // `opencode serve` protected by a password with `opencode run --attach` (background by default; the end of the run
-// wakes the model). Each checks that the agents are *done* (`ocdw show --json`), not just that a run finished.
-import { existsSync, readdirSync, writeFileSync } from 'node:fs'
+// wakes the model); in a one-shot run, only sub-workflows covered by the approval run. Each checks that the agents are
+// *done* (`ocdw show --json`), not just that a run finished.
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeSandbox, parseJsonOut, type Sandbox } from '../support/cli.js'
@@ -16,7 +17,12 @@ return { answered: a.filter(Boolean).length, marker: 'tiny-done', args }
 const FROM_FILE = `export const meta = { name: 'from-file' }
 return { source: 'the file', args }
 `
+// A script that calls a project workflow by its written name, and one that computes the name (never shown for approval).
+const PARENT = `export const meta = { name: 'parent' }\nreturn await workflow('helper')\n`
+const COMPUTED = `export const meta = { name: 'computed' }\nconst name = ['hel', 'per'].join('')\nreturn await workflow(name)\n`
 const RULES = [
+  { match: '^"?run parent"?$', reply: { tools: [{ name: 'workflow', args: { script: PARENT } }] }, then: { text: 'parent done' } },
+  { match: '^"?run computed"?$', reply: { tools: [{ name: 'workflow', args: { script: COMPUTED } }] }, then: { text: 'computed done' } },
   { match: '^"?scriptPath wins"?$', reply: { tools: [{ name: 'workflow', args: { scriptPath: 'from-file.js', script: TINY, name: 'deep-research', args: { n: 1 } } }] }, then: { text: 'file run done' } },
   // `/workflow <task>`: the command's template starts with the task.
   { match: 'Run an ocdw workflow for this task: .?tiny one-shot', reply: { tools: [{ name: 'workflow', args: { script: TINY, args: [1, 'two', { three: 3 }], background: true } }] }, then: { text: 'one-shot done' } },
@@ -78,6 +84,23 @@ describe('the ocdw plugin in every OpenCode mode (real binary, offline model)', 
     expect(view.name).toBe('from-file')
     expect(view.status).toBe('completed')
     expect(view.result).toEqual({ source: 'the file', args: { n: 1 } })
+  }, 400_000)
+
+  it('opencode run: a sub-workflow approved with the script runs; one called by a computed name does not', async () => {
+    mkdirSync(join(sb.project, '.opencode/workflows'), { recursive: true })
+    writeFileSync(join(sb.project, '.opencode/workflows/helper.js'), `export const meta = { name: 'helper' }\nreturn await agent('helper question', { label: 'helper' })\n`)
+    let before = new Set(runIds())
+    expect((await runOpencode(oc, sb.project, ['run', 'run parent'])).code).toBe(0)
+    const parent = show(runIds().find((id) => !before.has(id))!)
+    expect(parent.status).toBe('completed')
+    expect(parent.agents.map((a: any) => [a.label, a.status])).toEqual([['helper', 'done']])
+
+    before = new Set(runIds())
+    await runOpencode(oc, sb.project, ['run', 'run computed'])
+    const computed = show(runIds().find((id) => !before.has(id))!)
+    expect(computed.status).toBe('failed')
+    expect(computed.error).toMatch(/workflow\("helper"\) was not part of what was approved/)
+    expect(computed.agents).toEqual([])
   }, 400_000)
 
   it('opencode serve with a password + run --attach: background by default, agents done, and the end of the run wakes the model', async () => {
