@@ -39,8 +39,8 @@ export interface AgentStoreWriter {
 const FLUSH_BYTES = 256 * 1024
 
 /**
- * Opens the run's agent store for appending (never through a symlink). `onError` hears of a write that failed in
- * the batching tick (nobody else could catch it there); a failed write drops its batch.
+ * Opens the run's agent store for appending (never through a symlink). `onError` hears of a write that failed while
+ * appending, at once or in the batching tick (nobody else could catch it there); a failed write drops its batch.
  */
 export function openAgentStore(runDir: string, o: { onError?: (err: Error) => void } = {}): AgentStoreWriter {
   const path = runPaths(runDir).agentStore
@@ -58,6 +58,14 @@ export function openAgentStore(runDir: string, o: { onError?: (err: Error) => vo
     bytes = 0
     writeSync(fd, text)
   }
+  // A write that fails while appending (a full disk) is reported, never thrown into the caller settling an agent.
+  const flushReporting = () => {
+    try {
+      flush()
+    } catch (err) {
+      o.onError?.(err as Error)
+    }
+  }
   return {
     append(record) {
       if (fd === undefined) return
@@ -66,15 +74,8 @@ export function openAgentStore(runDir: string, o: { onError?: (err: Error) => vo
       const line = JSON.stringify({ key, ...rest }) + '\n'
       queued.push(line)
       bytes += line.length
-      if (bytes >= FLUSH_BYTES) flush()
-      else
-        scheduled ??= setImmediate(() => {
-          try {
-            flush()
-          } catch (err) {
-            o.onError?.(err as Error)
-          }
-        })
+      if (bytes >= FLUSH_BYTES) flushReporting()
+      else scheduled ??= setImmediate(flushReporting)
     },
     flush,
     close() {
