@@ -42,6 +42,9 @@ export function literalWorkflowNames(source: string): string[] {
 interface AstNode {
   type: string
   callee?: { type: string; name?: string }
+  name?: string
+  computed?: boolean
+  properties?: unknown[]
   arguments?: AstNode[]
   value?: unknown
   expressions?: unknown[]
@@ -49,8 +52,14 @@ interface AstNode {
   [key: string]: unknown
 }
 
-/** The text of a string literal or a template literal without `${}`, else undefined (a computed name). */
+/** The text of a string literal or a template literal without `${}`, else undefined (a computed name). Claude Code's
+ *  reference form `{ scriptPath: '…' }` counts by its literal path, which is the name the prelude passes on. */
 function literalName(arg: AstNode | undefined): string | undefined {
+  if (arg?.type === 'ObjectExpression') {
+    const props = (arg.properties ?? []) as AstNode[]
+    const path = props.find((p) => p.type === 'Property' && !p.computed && ((p.key as AstNode)?.name === 'scriptPath' || (p.key as AstNode)?.value === 'scriptPath'))
+    return literalName(path?.value as AstNode | undefined)
+  }
   if (arg?.type === 'Literal' && typeof arg.value === 'string') return arg.value
   if (arg?.type === 'TemplateLiteral' && arg.expressions?.length === 0) return arg.quasis?.[0]?.value.cooked ?? undefined
   return undefined

@@ -1,6 +1,7 @@
 // Saved workflows from the CLI (built CLI, real `opencode serve`, offline model): `run --name` finds a project
 // workflow before a personal one before a bundled one, and `save --personal` writes the workflow and its /<name>
-// command to the personal folders only.
+// command to the personal folders only; a script file named by Claude Code's `workflow({ scriptPath })` is covered by
+// the approval and runs.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -56,5 +57,16 @@ describe('ocdw CLI: saved workflow precedence and save --personal', () => {
     rmSync(join(sb.project, '.opencode/workflows/prec.js'))
     const shadowed = parseJsonOut(sb.run(['workflows', '--json']).stdout) as { name: string; scope: string }[]
     expect(shadowed.filter((w) => w.name === 'prec')).toEqual([expect.objectContaining({ scope: 'personal' })])
+  })
+
+  it("workflow({ scriptPath: 'inner.js' }) (Claude Code's reference form) is part of what was approved, and runs", () => {
+    writeFileSync(join(sb.project, 'inner.js'), script('inner', "return 'inner got ' + args"))
+    writeFileSync(join(sb.project, 'outer.js'), script('outer', "return await workflow({ scriptPath: 'inner.js' }, 'by path')"))
+    const r = sb.run(['run', '--script', 'outer.js', '--offline', '--yes', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const summary = parseJsonOut(r.stdout)
+    expect(summary.result).toBe('inner got by path')
+    const run = JSON.parse(readFileSync(join(sb.project, '.opencode/workflows/runs', summary.runId, 'run.json'), 'utf8'))
+    expect(Object.keys(run.approved.workflows)).toEqual(['inner.js'])
   })
 })

@@ -28,6 +28,11 @@ describe('approval covers sub-workflows', () => {
     expect(literalWorkflowNames(SOURCE)).toEqual(['child', './local.js'])
   })
 
+  it("counts Claude Code's { scriptPath } form by its literal path, never a computed one", () => {
+    const src = "const p = 'x.js'\nawait workflow({ scriptPath: 'inner.js' }, 'a')\nawait workflow({ 'scriptPath': `two.js` })\nawait workflow({ scriptPath: p })\nawait workflow({ [p]: 'no.js' })\n"
+    expect(literalWorkflowNames(src)).toEqual(['inner.js', 'two.js'])
+  })
+
   it('recorded consent applies only while the sub-workflows are unchanged', async () => {
     const subs = { child: "export const meta = { name: 'child' }\nreturn 1", './local.js': "export const meta = { name: 'l' }\nreturn 2" }
     const workflows = Object.fromEntries(Object.entries(subs).map(([n, s]) => [n, sha256(s)]))
