@@ -1,7 +1,7 @@
 // Parsing of the flags shared by `run`, `resume` and `demo` (README "Usage"), into checked values.
 import type { Command } from 'commander'
 import { UsageError } from './errors.js'
-import { pairServers, type ServerSpec } from '../opencode/server-list.js'
+import { checkServerUrl, pairServers, type ServerSpec } from '../opencode/server-list.js'
 import type { SessionsMode } from '../opencode/run-parent-session.js'
 
 export interface RunFlags {
@@ -40,15 +40,9 @@ export function parseMode(value: string | undefined): 'default' | 'auto' | 'bypa
   return mode
 }
 
+/** --server's URL without its trailing slash; a bad one is a sentence and exit 2 (checkServerUrl). */
 export function validateServerUrl(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined
-  try {
-    const url = new URL(value)
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http')
-    return value.replace(/\/$/, '')
-  } catch {
-    throw new UsageError(`--server takes an http(s) URL such as http://127.0.0.1:4096, not "${value}".`)
-  }
+  return value === undefined ? undefined : checkServerUrl(value)
 }
 
 /** --server (repeatable: a pool) and --server-password-env, as `run` and `resume` take them; `otherwise` says what

@@ -6,7 +6,7 @@ import type { RunView } from '../machines/run-view.js'
 import { totalTokens } from '../machines/tokens.js'
 import type { RuntimeEvent } from '../machines/types.js'
 import { bar, fmtElapsed, fmtTokens } from '../machines/format.js'
-import { sanitizeForTerminal, sanitizeLine } from '../machines/sanitize.js'
+import { sanitizeLine } from '../machines/sanitize.js'
 
 export function phaseLine(view: RunView, title: string, now: number): string {
   const p = view.phases.find((x) => x.title === title)

@@ -96,7 +96,7 @@ export const workflowMachine = setup({
         return
       }
       if (!existing) enqueue.assign({ requested: context.requested + 1 })
-      const { attempt, from } = enqueueAgent(context, call)
+      const { from } = enqueueAgent(context, call)
       enqueue.sendTo(phaseId(call.phase), { type: 'PHASE.AGENT', from, to: 'queued' })
       enqueue.emit(queuedOf(call))
     }),

@@ -51,18 +51,22 @@ export function agentResults(runDir: string, view: RunView): string {
   const budget = { left: MAX_RESULT_CHARS * 2 }
   const lines = [`ocdw run ${view.runId} (${view.name}): ${view.status}; ${view.agents.length} agents.`]
   const records = readAgentStore(runDir)
-  for (const a of view.agents) {
-    const record = records.get(a.key)
-    const head = `## ${a.label} (${a.key}) — ${a.status}`
-    let body: string
-    if (a.status === 'failed') body = `error: ${a.error ?? record?.error ?? 'no reason reported'}`
-    else if (record && record.result !== undefined && record.result !== null) body = show(record.result)
-    else body = a.preview ?? '(no output yet)'
-    body = clip(body, Math.max(200, Math.min(4000, budget.left)))
-    budget.left -= body.length
-    lines.push(head, body)
+  try {
+    for (const a of view.agents) {
+      const record = records.get(a.key)
+      const head = `## ${a.label} (${a.key}) — ${a.status}`
+      let body: string
+      if (a.status === 'failed') body = `error: ${a.error ?? record?.error ?? 'no reason reported'}`
+      else if (record && record.result !== undefined && record.result !== null) body = show(record.result)
+      else body = a.preview ?? '(no output yet)'
+      body = clip(body, Math.max(200, Math.min(4000, budget.left)))
+      budget.left -= body.length
+      lines.push(head, body)
+    }
+  } finally {
+    // A record that cannot be read must not leave the store's file open in OpenCode's long-lived process.
+    records.close()
   }
-  records.close()
   if (view.result !== undefined) lines.push('## run result', clip(show(view.result), MAX_RESULT_CHARS))
   return lines.join('\n')
 }

@@ -2,7 +2,7 @@
 // (a saved or bundled workflow), as in Claude Code's tool contract; or, for `resumeFromRunId`, the script of the run
 // being resumed (an id, a prefix, or "latest").
 import { readFileSync } from 'node:fs'
-import { isAbsolute, join, resolve } from 'node:path'
+import { isAbsolute, resolve } from 'node:path'
 import { isLive } from '../actors/run-reader.js'
 import { findWorkflow } from '../actors/workflow-lookup.js'
 import { findRun, listRuns } from '../store/runs.js'

@@ -6,7 +6,6 @@ import { isLive, lastWriteAt, listRunFacts, loadRunView } from '../actors/run-re
 import { runFacts } from '../machines/run-facts.js'
 import { listAllWorkflows } from '../actors/workflow-lookup.js'
 import { agentTotals } from '../machines/run-view.js'
-import { totalTokens } from '../machines/tokens.js'
 import { resolveAgentRef } from '../machines/agent-ref.js'
 import type { ControlCommand } from '../machines/types.js'
 import { findRun, listRuns } from '../store/runs.js'

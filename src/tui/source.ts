@@ -8,7 +8,6 @@ import { agentTotals, applyEvent, type RunView } from '../machines/run-view.js'
 import { totalTokens } from '../machines/tokens.js'
 import type { ControlCommand } from '../machines/types.js'
 import { saveRunAsWorkflow } from '../usecases/save-run.js'
-import { runPaths } from '../store/run-dir.js'
 import type { RunListItem } from './view-model.js'
 
 export interface TuiSource {

@@ -49,6 +49,7 @@ describe('ocdw CLI: bad input', () => {
       [['run', '--script', 'ok.js', '--args', '{files: 3}', '--yes'], /--args looks like JSON but does not parse \(.*\); fix the JSON or quote it as plain text\./],
       // A task goes to the planner: a bad --mode must be refused before the planner starts a server.
       [['run', 'count', 'the', 'widgets', '--offline', '--mode', 'bogus'], /--mode is default, auto or bypass, not "bogus"\./],
+      [['run', '--script', 'ok.js', '--server', 'ftp://example.com', '--yes'], /--server takes an http\(s\) URL such as http:\/\/127\.0\.0\.1:4096, not "ftp:\/\/example\.com"\./],
       [['resume', 'wf_20990101_zzzzzz', '--offline'], /There is no run "wf_20990101_zzzzzz" in .*; `ocdw ls` lists/],
     ]
     for (const [args, message] of cases) {
