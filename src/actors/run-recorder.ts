@@ -8,7 +8,7 @@ import { openJournal } from '../store/journal.js'
 import { renderReport, writeReport, writeResult } from '../store/report.js'
 import { writeRunFile, type RunFile } from '../store/run-file.js'
 import { runPaths } from '../store/run-dir.js'
-import { createSnapshotWriter } from '../store/snapshot.js'
+import { writeSnapshot } from '../store/snapshot.js'
 import type { AgentOutcome } from '../machines/workflow-events.js'
 
 /** The record of one settled agent, from its call (or, for an agent restored from a snapshot, the view's entry). */
@@ -74,7 +74,6 @@ export function nextWindowMs(throttleMs: number, writeCpuMs: number): number {
  * the run's CPU however many agents it has.
  */
 function createThrottledState(runDir: string, throttleMs: number, writeFailed: (what: string) => (err: Error) => void) {
-  const snapshots = createSnapshotWriter(runDir, { throttleMs, onError: writeFailed('snapshot') })
   const viewFile = runPaths(runDir).view
   let dirty: { getSnapshot: () => unknown; view: RunView } | undefined
   let timer: NodeJS.Timeout | undefined
@@ -86,7 +85,7 @@ function createThrottledState(runDir: string, throttleMs: number, writeFailed: (
     dirty = undefined
     const cpu0 = process.cpuUsage()
     try {
-      snapshots.write(getSnapshot())
+      writeSnapshot(runDir, getSnapshot())
       writeFileAtomic(viewFile, JSON.stringify(view), { durable: false })
     } catch (err) {
       writeFailed('snapshot and view')(err as Error)
@@ -103,12 +102,11 @@ function createThrottledState(runDir: string, throttleMs: number, writeFailed: (
       }
     },
     /** The final write: no more throttled ones after it. */
-    async writeFinal(snapshot: unknown, view: RunView): Promise<void> {
+    writeFinal(snapshot: unknown, view: RunView): void {
       if (timer) clearTimeout(timer)
       timer = undefined
       dirty = undefined
-      snapshots.write(snapshot)
-      await snapshots.flush()
+      writeSnapshot(runDir, snapshot)
       writeFileAtomic(viewFile, JSON.stringify(view))
     },
   }
@@ -141,7 +139,7 @@ export function createRunRecorder(o: { runDir: string; run: RunFile; throttleMs?
         writeFailed('agent records')(err as Error)
       }
       try {
-        await state.writeFinal(f.snapshot, f.view)
+        state.writeFinal(f.snapshot, f.view)
       } catch (err) {
         writeFailed('snapshot and view')(err as Error)
       }
