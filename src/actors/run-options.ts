@@ -6,6 +6,7 @@ import type { RunView } from '../machines/run-view.js'
 import type { AgentExecutor, ControlCommand, GateResult, GateShellOptions, RunSummary, RuntimeEvent, WorkflowResolver } from '../machines/types.js'
 import { ADAPTIVE_START } from './adaptive-concurrency.js'
 import type { ApprovedSet } from './approved-set.js'
+import { DEFAULT_CPU_MS } from '../script/sandbox.js'
 
 export interface StartRunOptions {
   projectDir: string
@@ -59,5 +60,5 @@ export const DEFAULT_MAX_AGENTS = 1000
  *  promise runs in the VM (~0.1-0.3 ms), so a run raised to 100,000 agents would pass 30 s on bookkeeping alone; a
  *  single stretch without awaiting still stops at 30 s (an endless loop is caught as soon as before). */
 export function scriptCpuLimits(maxAgents: number): { cpuMs: number; sliceMs: number } | undefined {
-  return maxAgents > 30_000 ? { cpuMs: maxAgents, sliceMs: 30_000 } : undefined
+  return maxAgents > DEFAULT_CPU_MS ? { cpuMs: maxAgents, sliceMs: DEFAULT_CPU_MS } : undefined
 }

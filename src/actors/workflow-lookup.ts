@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { WorkflowResolver } from '../machines/types.js'
 import { findSavedWorkflow, listSavedWorkflows } from '../store/saved-workflows.js'
+import { descriptionOf } from '../script/meta.js'
 
 export const BUNDLED_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../workflows')
 
@@ -76,4 +77,13 @@ function projectFile(projectDir: string, ref: string): string {
     throw new Error(`workflow("${ref}") names a file outside the project, which a workflow may not run; save it with \`ocdw save\` and call it by name, or move it into the project.`)
   }
   return real
+}
+
+/** A listed workflow's meta description; undefined when the file cannot be read or does not parse. */
+export function workflowDescription(w: WorkflowEntry | { path: string }): string | undefined {
+  try {
+    return descriptionOf(readFileSync(w.path, 'utf8'))
+  } catch {
+    return undefined
+  }
 }

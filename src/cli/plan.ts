@@ -2,11 +2,9 @@
 // answers are sent back with the problems, a bounded number of times.
 import type { OpencodeConnection } from './connection.js'
 import { DEFAULT_MAX_AGENTS, defaultConcurrency } from '../actors/runtime.js'
-import { listAllWorkflows } from '../actors/workflow-lookup.js'
+import { listAllWorkflows, workflowDescription } from '../actors/workflow-lookup.js'
 import { checkPlannedScript, plannerPrompt, retryPrompt } from '../script/planner.js'
-import { parseScript } from '../script/meta.js'
 import { openPlannerSession } from '../opencode/planner-session.js'
-import { readFileSync } from 'node:fs'
 
 export const PLANNER_TRIES = 3
 
@@ -19,13 +17,7 @@ export async function planScript(o: {
   budget?: number
   quiet?: boolean
 }): Promise<string> {
-  const saved = listAllWorkflows(o.projectDir).map((w) => {
-    try {
-      return { name: w.name, description: parseScript(readFileSync(w.path, 'utf8')).meta.description }
-    } catch {
-      return { name: w.name }
-    }
-  })
+  const saved = listAllWorkflows(o.projectDir).map((w) => ({ name: w.name, description: workflowDescription(w) }))
   const session = await openPlannerSession(o.connection.client, o.task, o.connection.model)
   let text = plannerPrompt({
     task: o.task,

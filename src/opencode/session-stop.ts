@@ -6,6 +6,7 @@
 // own (--server) keeps running the session's next tool (issue 13.8).
 import type { OpencodeClient } from '@opencode-ai/sdk/v2'
 import type { EventHub } from './events.js'
+import { isIdle, isToolActive } from './session-watch.js'
 
 export interface SessionStopper {
   stop(client: OpencodeClient, hub: EventHub, sessionId: string, directory: string, toolRunning: ReadonlySet<string>): void
@@ -31,9 +32,8 @@ export function createSessionStopper(): SessionStopper {
       const giveUp = setTimeout(() => (off(), done()), GIVE_UP_MS)
       giveUp.unref()
       const off = hub.on(sessionId, (ev) => {
-        const p = ev.properties
-        const toolStarts = ev.type === 'message.part.updated' && p.part?.type === 'tool' && (p.part.state?.status === 'running' || p.part.state?.status === 'pending')
-        const idle = ev.type === 'session.idle' || (ev.type === 'session.status' && p.status?.type === 'idle')
+        const toolStarts = ev.type === 'message.part.updated' && isToolActive(ev.properties.part)
+        const idle = isIdle(ev)
         if (toolStarts) void aborting().then(done)
         else if (idle) done()
         if (toolStarts || idle) {

@@ -43,7 +43,10 @@ export interface WatchOptions {
   stallMs: number
 }
 
-const isIdle = (ev: { type: string; properties: any }) => ev.type === 'session.idle' || (ev.type === 'session.status' && ev.properties.status?.type === 'idle')
+/** The session went idle (its turn ended, or it was aborted). */
+export const isIdle = (ev: { type: string; properties: any }) => ev.type === 'session.idle' || (ev.type === 'session.status' && ev.properties.status?.type === 'idle')
+/** A tool call of the session is waiting to run or running. */
+export const isToolActive = (part: any): boolean => part?.type === 'tool' && (part.state?.status === 'running' || part.state?.status === 'pending')
 
 export function watchSession(o: WatchOptions): SessionWatch {
   const messages = new Map<string, { tokens: Tokens; cost: number }>()
@@ -72,7 +75,7 @@ export function watchSession(o: WatchOptions): SessionWatch {
   })
   function onTool(part: any): void {
     const id = part.callID ?? part.id
-    if (part.state?.status === 'running' || part.state?.status === 'pending') toolRunning.add(id)
+    if (isToolActive(part)) toolRunning.add(id)
     else toolRunning.delete(id)
     const s = part.state
     o.emit({ type: 'tool', call: { id, tool: part.tool, status: s?.status ?? 'pending', title: s?.title, input: s?.input ? truncate(JSON.stringify(s.input)) : undefined, at: Date.now() } })

@@ -46,8 +46,7 @@ export function approvalPattern(summary: string, hash: string): string {
 }
 
 /** One line for the user: name, description, phases, estimated agents (and where the full script is). */
-export function approvalSummary(r: ApprovalRequest, scriptFile?: string | ''): string {
-  const est = estimateAgents(r.source)
+export function approvalSummary(r: ApprovalRequest, scriptFile?: string | '', est = estimateAgents(r.source)): string {
   const agents = est.unbounded ? `${est.max ? `at least ${est.max}` : 'an open-ended number of'} agents (loops or sub-workflows)` : `${est.max} agent${est.max === 1 ? '' : 's'}`
   const phases = r.meta.phases?.length ? `phases ${r.meta.phases.map((p) => p.title).join(' → ')}` : 'no declared phases'
   const description = [r.meta.description, r.callerDescription].filter(Boolean).join(' — ')
@@ -94,11 +93,11 @@ export async function approveInOpencode(mode: PluginMode, ctx: ToolContext, r: A
   // The same policy as the CLI's; "always" in OpenCode's own prompt is OpenCode's to remember (keyed on the hash).
   const without = approvedWithoutAsking(mode, { projectDir: r.projectDir, name: r.meta.name, source: r.source, subWorkflows: r.subWorkflows })
   if (without) return { scriptHash: hash, how: without, scriptFile }
-  const summary = approvalSummary(r, scriptFile ?? '')
+  const est = estimateAgents(r.source)
+  const summary = approvalSummary(r, scriptFile ?? '', est)
   // The tool call's title is what OpenCode shows next to its permission prompt (the TUI shows no request metadata).
   ctx.metadata({ title: summary, metadata: { approval: summary, ...(scriptFile ? { scriptFile } : {}) } })
-  const pattern = approvalPattern(approvalSummary(r), hash)
-  const est = estimateAgents(r.source)
+  const pattern = approvalPattern(approvalSummary(r, undefined, est), hash)
   // OpenCode's own prompt: once / always / reject; a reject throws, which ends the tool call. No undefined values:
   // OpenCode 1.18 then fails to encode the request (GET /permission answers 400).
   // OpenCode's TUI permission dialog shows only "Call tool workflow": a toast next to it says what would run. Only

@@ -3,9 +3,7 @@
 // one per saved workflow. Ultracode mode through the chat hooks.
 import type { Hooks, Plugin, PluginInput, PluginOptions } from '@opencode-ai/plugin'
 import { pluginClient } from './client.js'
-import { listAllWorkflows } from '../actors/workflow-lookup.js'
-import { parseScript } from '../script/meta.js'
-import { readFileSync } from 'node:fs'
+import { listAllWorkflows, workflowDescription } from '../actors/workflow-lookup.js'
 import { builtinCommands, savedWorkflowCommand, type CommandDef } from './commands.js'
 import { workflowTool, type PluginRuntime } from './run-tool.js'
 import type { PluginMode } from './approval.js'
@@ -83,13 +81,7 @@ export function allCommands(projectDir: string, scope: 'all' | 'project' | 'pers
     if (w.scope === 'bundled' || taken.has(w.name)) continue
     if (scope !== 'all' && w.scope !== scope) continue
     taken.add(w.name)
-    let description: string | undefined
-    try {
-      description = parseScript(readFileSync(w.path, 'utf8')).meta.description
-    } catch {
-      description = undefined
-    }
-    defs.push(savedWorkflowCommand(w.name, description))
+    defs.push(savedWorkflowCommand(w.name, workflowDescription(w)))
   }
   return defs
 }

@@ -181,3 +181,12 @@ export function parseScript(source: string): ParsedScript {
   const body = source.slice(0, first.start) + newlines + source.slice(first.end)
   return { source, meta, body, warnings }
 }
+
+/** The script's meta description, or undefined when it has none or does not parse (for listings and commands). */
+export function descriptionOf(source: string): string | undefined {
+  try {
+    return parseScript(source).meta.description
+  } catch {
+    return undefined
+  }
+}

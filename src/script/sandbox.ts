@@ -37,7 +37,9 @@ export interface RunScriptOptions {
   signal?: AbortSignal
 }
 
-const DEFAULTS = { memoryBytes: 256 * MB, cpuMs: 30_000, maxResultBytes: 10 * MB }
+/** The script's VM time, in total and per stretch without awaiting, unless the run sets other limits. */
+export const DEFAULT_CPU_MS = 30_000
+const DEFAULTS = { memoryBytes: 256 * MB, cpuMs: DEFAULT_CPU_MS, maxResultBytes: 10 * MB }
 
 export async function runScript(script: string | ParsedScript, o: RunScriptOptions): Promise<RunScriptOutcome> {
   let parsed: ParsedScript

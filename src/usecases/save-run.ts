@@ -2,7 +2,7 @@
 // `.opencode/workflows/<name>.js` (or the personal folder) plus the `/<name>` OpenCode command
 // (src/store/saved-workflows.ts does the writing and the refusals).
 import { readFileSync } from 'node:fs'
-import { parseScript } from '../script/meta.js'
+import { descriptionOf } from '../script/meta.js'
 import { saveWorkflow } from '../store/saved-workflows.js'
 import { runPaths } from '../store/run-dir.js'
 
@@ -26,13 +26,4 @@ export function saveRunAsWorkflow(r: SaveRunRequest): SavedRun {
   const source = readFileSync(runPaths(r.runDir).script, 'utf8')
   const saved = saveWorkflow({ projectDir: r.projectDir, name: r.name, source, description: descriptionOf(source), personal: r.personal, force: r.force })
   return { ...saved, message: `Saved ${r.name} to ${saved.path}; run it with \`ocdw run --name ${r.name}\` or /${r.name} in OpenCode` }
-}
-
-/** The script's meta description for the `/<name>` command; none when the script does not parse (it is saved as is). */
-function descriptionOf(source: string): string | undefined {
-  try {
-    return parseScript(source).meta.description
-  } catch {
-    return undefined
-  }
 }
